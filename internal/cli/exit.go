@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pingedge/pingedge/internal/config"
+	"github.com/pingedge/pingedge/internal/ui"
+)
+
+// Exit codes (DESIGN.md "Command-line contract"; 4 from the login issue so scripts can react).
+const (
+	ExitOK            = 0
+	ExitFailed        = 1 // failed, or denied
+	ExitUsage         = 2 // usage or configuration error
+	ExitLoginRequired = 4 // no session, or the session expired: run pingedge login
+)
+
+// ExitError carries an exit code and, optionally, a hint for the user. Commands return it when the
+// code cannot be derived from the error's type.
+type ExitError struct {
+	Code int
+	Err  error
+	Hint string
+	// Silent means the command already reported (for example verify printed "denied: …").
+	Silent bool
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// usageError marks bad flags or arguments (exit 2).
+func usageError(format string, args ...any) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf(format, args...)}
+}
+
+// classifier maps an error to an exit code and hint; packages register theirs in classifiers.
+type classifier func(err error) (code int, hint string, ok bool)
+
+// classifiers is the one place errors become exit codes. Keep it a fixed list (no init-time
+// registration) so the mapping is readable in one file.
+var classifiers = []classifier{
+	func(err error) (int, string, bool) {
+		var ee *ExitError
+		if errors.As(err, &ee) {
+			return ee.Code, ee.Hint, true
+		}
+		return 0, "", false
+	},
+	func(err error) (int, string, bool) {
+		if errors.Is(err, config.ErrInvalid) {
+			return ExitUsage, "", true
+		}
+		return 0, "", false
+	},
+	classifyLogin,
+}
+
+// exitCode maps err to its code and hint.
+func exitCode(err error) (int, string) {
+	for _, c := range classifiers {
+		if code, hint, ok := c(err); ok {
+			return code, hint
+		}
+	}
+	return ExitFailed, ""
+}
+
+// reportError renders err once on stderr (unless the command already did) and returns the code.
+func reportError(f *Factory, err error) int {
+	code, hint := exitCode(err)
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Silent {
+		return code
+	}
+	if code == ExitUsage && hint == "" {
+		hint = "pingedge help"
+	}
+	f.ErrStyles().RenderError(f.IO.ErrOut, ui.Problem{What: err.Error(), Hint: hint})
+	return code
+}

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/pingedge/pingedge/internal/config"
+	"github.com/pingedge/pingedge/internal/ui"
+)
+
+// IOStreams are the process's standard streams. Data goes to Out; prompts, URLs, progress and
+// errors go to ErrOut.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// SystemIO returns the real standard streams.
+func SystemIO() IOStreams { return IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr} }
+
+// GlobalOptions are the flags every command accepts (DESIGN.md, "Global").
+type GlobalOptions struct {
+	Profile string
+	Config  string
+	Output  string // text or json
+	NoColor bool
+	Verbose bool
+}
+
+// JSON reports whether -o json was asked for.
+func (g *GlobalOptions) JSON() bool { return g.Output == "json" }
+
+// Factory carries every external edge a command touches, so tests can run commands in-process
+// against real servers on loopback with nothing but the clock faked.
+type Factory struct {
+	IO      IOStreams
+	Getenv  func(string) string
+	Now     func() time.Time
+	HTTP    *http.Client
+	Version string
+	Global  *GlobalOptions
+}
+
+// Paths resolves the config and state locations from the global flags and the environment.
+func (f *Factory) Paths() (config.Paths, error) {
+	return config.ResolvePaths(f.Global.Config, f.Getenv)
+}
+
+// LoadConfig reads the config file and names the active profile.
+func (f *Factory) LoadConfig() (*config.File, string, config.Paths, error) {
+	paths, err := f.Paths()
+	if err != nil {
+		return nil, "", paths, err
+	}
+	file, err := config.Load(paths.ConfigFile)
+	if err != nil {
+		return nil, "", paths, err
+	}
+	return file, file.ProfileName(f.Global.Profile, f.Getenv), paths, nil
+}
+
+// Styles returns styles for stdout (data) or stderr (messages).
+func (f *Factory) OutStyles() *ui.Styles {
+	return ui.New(f.IO.Out, ui.ColorEnabled(f.IO.Out, f.Getenv, f.Global.NoColor))
+}
+
+// ErrStyles returns styles for stderr.
+func (f *Factory) ErrStyles() *ui.Styles {
+	return ui.New(f.IO.ErrOut, ui.ColorEnabled(f.IO.ErrOut, f.Getenv, f.Global.NoColor))
+}
+
+// defaultHTTPClient has a timeout on every request; callers still pass contexts.
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = 30 * time.Second
+	return &http.Client{Transport: t, Timeout: 60 * time.Second}
+}

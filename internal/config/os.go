@@ -1,0 +1,5 @@
+package config
+
+import "runtime"
+
+func isDarwin() bool { return runtime.GOOS == "darwin" }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what pingedge's tests need on a fresh Debian machine: the Secret Service
+# (gnome-keyring + dbus, for the real keychain tests), nginx (forward-auth tests) and
+# workerd from npm (Worker tests). Idempotent; skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v dbus-run-session >/dev/null || need+=(dbus dbus-user-session)
+command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
+command -v secret-tool >/dev/null || need+=(libsecret-tools)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+  echo "setup: installing ${need[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ -f worker/package.json ] && [ ! -x worker/node_modules/.bin/workerd ]; then
+  echo "setup: installing workerd (npm ci in worker/)" >&2
+  (cd worker && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+go mod download
