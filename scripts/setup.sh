@@ -23,3 +23,10 @@ if [ -f worker/package.json ] && [ ! -x worker/node_modules/.bin/workerd ]; then
 fi
 
 go mod download
+
+# goreleaser, pinned, for `goreleaser check` of .goreleaser.yaml (the release config is tested too).
+GORELEASER_VERSION=v2.15.1
+if ! "$(go env GOPATH)/bin/goreleaser" --version 2>/dev/null | grep -q "${GORELEASER_VERSION#v}"; then
+  echo "setup: installing goreleaser $GORELEASER_VERSION" >&2
+  go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION"
+fi

@@ -18,5 +18,6 @@ exec dbus-run-session -- bash -c '
   export GNOME_KEYRING_CONTROL
   export PINGEDGE_TEST_SECRET_SERVICE=1
   go vet ./...
+  "$(go env GOPATH)/bin/goreleaser" check -q
   go test "$@"
 ' bash "${args[@]}"
