@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"os"
 	"time"
 
 	"github.com/pingedge/pingedge/internal/config"
+	"github.com/pingedge/pingedge/internal/credstore"
+	"github.com/pingedge/pingedge/internal/login"
 	"github.com/pingedge/pingedge/internal/ui"
 )
 
@@ -42,6 +45,12 @@ type Factory struct {
 	HTTP    *http.Client
 	Version string
 	Global  *GlobalOptions
+
+	// Login edges (internal/cli/tokensource.go): the OS keychain behind the credential store,
+	// the browser opener, and the wait between device-flow polls (a fake clock in tests).
+	Keyring credstore.Backend
+	Browser login.Browser
+	Sleep   func(ctx context.Context, d time.Duration) error
 }
 
 // Paths resolves the config and state locations from the global flags and the environment.

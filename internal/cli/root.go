@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pingedge/pingedge/internal/credstore"
+	"github.com/pingedge/pingedge/internal/login"
 )
 
 // Main runs pingedge with args and returns the process exit code. It builds a context that is
@@ -25,6 +28,9 @@ func Main(args []string, io IOStreams, version string) int {
 		HTTP:    defaultHTTPClient(),
 		Version: version,
 		Global:  &GlobalOptions{},
+		Keyring: credstore.OSBackend{},
+		Browser: login.SystemBrowser{Getenv: os.Getenv, Stderr: io.ErrOut},
+		Sleep:   login.SleepContext,
 	}
 	return Run(ctx, f, args)
 }
@@ -87,6 +93,10 @@ func applyGlobals(f *Factory) error {
 func commands(f *Factory) []*cobra.Command {
 	return []*cobra.Command{
 		NewCmdVersion(f, nil),
+		NewCmdLogin(f, nil),
+		NewCmdToken(f, nil),
+		NewCmdStatus(f, nil),
+		NewCmdLogout(f, nil),
 		newCmdCompletion(),
 	}
 }

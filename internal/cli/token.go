@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pingedge/pingedge/internal/secret"
+)
+
+// TokenOptions are the inputs of `pingedge token`.
+type TokenOptions struct {
+	f   *Factory
+	ctx context.Context
+
+	MinTTL time.Duration
+	Format string // raw, header, json or k8s
+}
+
+// NewCmdToken builds `pingedge token`.
+func NewCmdToken(f *Factory, runF func(*TokenOptions) error) *cobra.Command {
+	opts := &TokenOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Print a valid access token, refreshed when needed",
+		Long: `Print an access token of the active profile on stdout. A cached token is reused while it
+stays valid for --min-ttl; otherwise pingedge refreshes it once, even when many pingedge
+processes ask at the same moment.
+
+Formats: raw (the token), header (an Authorization header line), json, and k8s (a
+client.authentication.k8s.io/v1 ExecCredential, so kubectl can use pingedge as a credential
+plugin).`,
+		Example: `  curl -H "$(pingedge token --format header)" https://api.example.com/
+  pingedge token --min-ttl 10m --format json`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.ctx = cmd.Context()
+			if !cmd.Flags().Changed("format") && f.Global.JSON() {
+				opts.Format = "json"
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return tokenRun(opts)
+		},
+	}
+	cmd.Flags().DurationVar(&opts.MinTTL, "min-ttl", time.Minute, "refresh unless the token stays valid at least this long")
+	cmd.Flags().StringVar(&opts.Format, "format", "raw", "raw, header, json or k8s")
+	return cmd
+}
+
+func tokenRun(opts *TokenOptions) error {
+	switch opts.Format {
+	case "raw", "header", "json", "k8s":
+	default:
+		return usageError("unknown --format %q: use raw, header, json or k8s", opts.Format)
+	}
+	if opts.MinTTL < 0 {
+		return usageError("--min-ttl must not be negative")
+	}
+	src, err := opts.f.TokenSource(opts.ctx)
+	if err != nil {
+		return err
+	}
+	tok, err := src.Token(opts.ctx, opts.MinTTL)
+	if err != nil {
+		return err
+	}
+	return writeToken(opts.f, opts.Format, tok)
+}
+
+// writeToken is the one place the access token leaves pingedge on stdout.
+func writeToken(f *Factory, format string, tok secret.AccessToken) error {
+	out := f.IO.Out
+	switch format {
+	case "header":
+		_, err := fmt.Fprintf(out, "Authorization: Bearer %s\n", tok.Value.Reveal())
+		return err
+	case "json":
+		return json.NewEncoder(out).Encode(tokenJSON{
+			AccessToken: tok.Value.Reveal(), TokenType: "Bearer", ExpiresAt: optionalTime(tok.Expiry),
+		})
+	case "k8s":
+		return json.NewEncoder(out).Encode(execCredential{
+			APIVersion: "client.authentication.k8s.io/v1", Kind: "ExecCredential",
+			Status: execCredentialStatus{Token: tok.Value.Reveal(), ExpirationTimestamp: optionalTime(tok.Expiry)},
+		})
+	}
+	_, err := fmt.Fprintln(out, tok.Value.Reveal())
+	return err
+}
+
+type tokenJSON struct {
+	AccessToken string     `json:"access_token"`
+	TokenType   string     `json:"token_type"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+}
+
+// execCredential is client.authentication.k8s.io/v1 ExecCredential (Kubernetes "client-go
+// credential plugins"); kubectl caches the token until expirationTimestamp.
+type execCredential struct {
+	APIVersion string               `json:"apiVersion"`
+	Kind       string               `json:"kind"`
+	Status     execCredentialStatus `json:"status"`
+}
+
+type execCredentialStatus struct {
+	ExpirationTimestamp *time.Time `json:"expirationTimestamp,omitempty"`
+	Token               string     `json:"token"`
+}
+
+func optionalTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Second)
+	return &u
+}
