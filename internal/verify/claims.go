@@ -1,0 +1,190 @@
+package verify
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"time"
+)
+
+// Claims are the verified claims of an access token. Raw keeps every member so the policy's
+// roles_claim and forward mappings can reach any of them.
+type Claims struct {
+	Issuer    string    `json:"iss"`
+	Subject   string    `json:"sub,omitempty"`
+	Audience  []string  `json:"aud"`
+	Expiry    time.Time `json:"exp"`
+	NotBefore time.Time `json:"nbf,omitzero"`
+	IssuedAt  time.Time `json:"iat,omitzero"`
+	ID        string    `json:"jti,omitempty"`
+	ClientID  string    `json:"client_id,omitempty"` // client_id (RFC 9068 §2.2), else azp
+	Scopes    []string  `json:"scopes,omitempty"`    // scope (space-separated) or scp
+	Roles     []string  `json:"roles,omitempty"`     // from the policy's roles_claim
+	Header    Header    `json:"header"`
+
+	Raw map[string]json.RawMessage `json:"-"`
+}
+
+// parseClaims decodes the payload strictly: one JSON object, no duplicate members, registered
+// claims of the types RFC 7519 §4.1 gives them. Member names are matched exactly, so an "AUD"
+// member is never read as "aud".
+func parseClaims(payload []byte) (*Claims, error) {
+	members, err := parseObject(payload)
+	if err != nil {
+		return nil, errorf(ErrClaims, "payload: %v", err)
+	}
+	c := &Claims{Raw: make(map[string]json.RawMessage, len(members))}
+	hasExp := false
+	for _, m := range members {
+		c.Raw[m.Name] = m.Value
+		if err := c.setRegistered(m.Name, m.Value, &hasExp); err != nil {
+			return nil, err
+		}
+	}
+	if !hasExp {
+		return nil, errorf(ErrClaims, "exp is required")
+	}
+	return c, nil
+}
+
+func (c *Claims) setRegistered(name string, v json.RawMessage, hasExp *bool) error {
+	var err error
+	switch name {
+	case "iss":
+		err = decodeString(v, &c.Issuer)
+	case "sub":
+		err = decodeString(v, &c.Subject)
+	case "jti":
+		err = decodeString(v, &c.ID)
+	case "client_id":
+		err = decodeString(v, &c.ClientID)
+	case "azp":
+		if c.ClientID == "" {
+			err = decodeString(v, &c.ClientID)
+		}
+	case "aud":
+		c.Audience, err = decodeAudience(v)
+	case "exp":
+		c.Expiry, err = decodeNumericDate(v)
+		*hasExp = true
+	case "nbf":
+		c.NotBefore, err = decodeNumericDate(v)
+	case "iat":
+		c.IssuedAt, err = decodeNumericDate(v)
+	case "scope":
+		var s string
+		err = decodeString(v, &s)
+		c.Scopes = append(c.Scopes, strings.Fields(s)...)
+	case "scp":
+		var list []string
+		list, err = decodeStringOrList(v)
+		c.Scopes = append(c.Scopes, list...)
+	default:
+		return nil
+	}
+	if err != nil {
+		return errorf(ErrClaims, "%s: %v", name, err)
+	}
+	return nil
+}
+
+type claimTypeError string
+
+func (e claimTypeError) Error() string { return string(e) }
+
+func decodeString(v json.RawMessage, dst *string) error {
+	if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, dst) != nil {
+		return claimTypeError("must be a string")
+	}
+	return nil
+}
+
+// decodeAudience accepts a non-empty string or a non-empty array of non-empty strings
+// (RFC 7519 §4.1.3); [], [""], numbers and nested values are refused.
+func decodeAudience(v json.RawMessage) ([]string, error) {
+	list, err := decodeStringOrList(v)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, claimTypeError("must not be empty")
+	}
+	for _, a := range list {
+		if a == "" {
+			return nil, claimTypeError("must not contain an empty string")
+		}
+	}
+	return list, nil
+}
+
+func decodeStringOrList(v json.RawMessage) ([]string, error) {
+	if len(v) > 0 && v[0] == '"' {
+		var s string
+		if err := decodeString(v, &s); err != nil {
+			return nil, err
+		}
+		return []string{s}, nil
+	}
+	var raw []json.RawMessage
+	if len(v) == 0 || v[0] != '[' || json.Unmarshal(v, &raw) != nil {
+		return nil, claimTypeError("must be a string or an array of strings")
+	}
+	out := make([]string, len(raw))
+	for i, r := range raw {
+		if err := decodeString(r, &out[i]); err != nil {
+			return nil, claimTypeError("must be a string or an array of strings")
+		}
+	}
+	return out, nil
+}
+
+// decodeNumericDate reads a JSON number of seconds since the epoch (RFC 7519 §2); strings,
+// booleans, NaN-like or absurd values are refused.
+func decodeNumericDate(v json.RawMessage) (time.Time, error) {
+	if len(v) == 0 || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
+		return time.Time{}, claimTypeError("must be a number of seconds")
+	}
+	var f float64
+	if err := json.Unmarshal(v, &f); err != nil || math.IsInf(f, 0) || f < 0 || f > 1<<40 {
+		return time.Time{}, claimTypeError("must be a number of seconds after 1970")
+	}
+	sec, frac := math.Modf(f)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), nil
+}
+
+// Lookup follows a claim path: the whole name first (claim names may contain dots, e.g. a URL),
+// then a dotted path through nested objects ("pi.roles").
+func (c *Claims) Lookup(path string) (json.RawMessage, bool) {
+	if v, ok := c.Raw[path]; ok {
+		return v, true
+	}
+	head, rest, found := strings.Cut(path, ".")
+	if !found {
+		return nil, false
+	}
+	v, ok := c.Raw[head]
+	for ok && found {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(v, &obj) != nil {
+			return nil, false
+		}
+		head, rest, found = strings.Cut(rest, ".")
+		v, ok = obj[head]
+	}
+	return v, ok
+}
+
+// HasScope reports whether the token carries scope s.
+func (c *Claims) HasScope(s string) bool { return containsString(c.Scopes, s) }
+
+// HasRole reports whether the token carries role r.
+func (c *Claims) HasRole(r string) bool { return containsString(c.Roles, r) }
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

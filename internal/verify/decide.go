@@ -1,0 +1,266 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+)
+
+// Request is what Decide needs from an HTTP request.
+type Request struct {
+	Method    string
+	Path      string      // the raw request-target path (escaped form, query allowed)
+	Token     string      // bearer token already extracted; empty: Decide extracts from Header
+	Header    http.Header // for the token header and request id; may be nil
+	RequestID string      // empty: taken from the policy's request_id_header
+}
+
+// Decision is the engine's answer for one request.
+type Decision struct {
+	Allow           bool
+	Status          int    // 200, or 400, 401, 403, 503
+	WWWAuthenticate string // RFC 6750 §3 challenge for 401 and insufficient_scope 403s
+	Rule            string // the rule that decided ("default" when none matched)
+	Reason          string // fit for a log; never contains the token
+	Path            string // the normalised path the rules saw
+	Claims          *Claims
+	// SetHeaders are the identity headers for the origin. The map may be shared between
+	// decisions: read it, never modify it.
+	SetHeaders map[string]string
+	// StripHeaders must be removed from the request before it goes on (always Authorization,
+	// the token header and every forwarded identity header name, so clients cannot forge them).
+	StripHeaders []string
+	Audit        AuditRecord
+}
+
+// Decide verifies the request's token (using the result cache) and applies the policy: first
+// matching rule wins, else the default. It never fails: every problem is a denial with a reason.
+func (e *Engine) Decide(ctx context.Context, r Request) Decision {
+	start := e.now()
+	d := e.decide(ctx, r)
+	d.StripHeaders = e.strip
+	d.Audit = AuditRecord{Time: start, RequestID: r.RequestID, Method: r.Method, Path: d.Path,
+		Decision: "deny", Status: d.Status, Rule: d.Rule, Reason: d.Reason}
+	if d.Audit.Path == "" {
+		d.Audit.Path = r.Path
+	}
+	if d.Allow {
+		d.Audit.Decision = "allow"
+	}
+	if d.Audit.RequestID == "" && r.Header != nil {
+		d.Audit.RequestID = r.Header.Get(e.policy.RequestIDHeader)
+	}
+	if d.Claims != nil {
+		d.Audit.Subject, d.Audit.ClientID, d.Audit.Issuer = d.Claims.Subject, d.Claims.ClientID, d.Claims.Issuer
+	}
+	d.Audit.Latency = e.now().Sub(start)
+	e.metrics.decision(outcomeOf(d.Status), d.Audit.Latency)
+	if e.audit != nil {
+		e.audit(d.Audit)
+	}
+	return d
+}
+
+func (e *Engine) decide(ctx context.Context, r Request) Decision {
+	path, err := NormalizePath(r.Path)
+	if err != nil {
+		return Decision{Status: http.StatusBadRequest, Reason: err.Error()}
+	}
+	rule, access := e.match(upper(r.Method), path)
+	name := "default"
+	if rule != nil {
+		name = rule.Name
+	}
+	switch access {
+	case AccessAnyone:
+		return Decision{Allow: true, Status: http.StatusOK, Rule: name, Path: path, Reason: "open to anyone"}
+	case AccessDeny:
+		return Decision{Status: http.StatusForbidden, Rule: name, Path: path, Reason: "denied by policy"}
+	}
+	token := r.Token
+	if token == "" {
+		token, _ = ExtractToken(r.Header, e.policy)
+	}
+	if token == "" {
+		return Decision{Status: http.StatusUnauthorized, WWWAuthenticate: "Bearer", Rule: name, Path: path, Reason: "no bearer token"}
+	}
+	entry, err := e.verifyCached(ctx, token)
+	if err != nil {
+		return e.denyInvalid(err, name, path)
+	}
+	d := Decision{Status: http.StatusOK, Rule: name, Path: path, Claims: entry.claims}
+	if rule != nil {
+		if !rule.rolesOK(entry.claims) {
+			d.Status, d.Reason = http.StatusForbidden, "missing a required role"
+			return d
+		}
+		if !rule.scopesOK(entry.claims) {
+			d.Status, d.Reason = http.StatusForbidden, "missing a required scope"
+			d.WWWAuthenticate = `Bearer error="insufficient_scope", scope="` + strings.Join(rule.Scopes, " ") + `"`
+			return d
+		}
+	}
+	d.Allow, d.SetHeaders, d.Reason = true, entry.headers, "allowed"
+	return d
+}
+
+// match returns the first rule matching method and path, or nil and the default.
+func (e *Engine) match(method, path string) (*Rule, Access) {
+	for i := range e.policy.Rules {
+		r := &e.policy.Rules[i]
+		if len(r.Methods) > 0 && !containsString(r.Methods, method) {
+			continue
+		}
+		if matchPath(r.pattern, path) {
+			return r, r.Allow
+		}
+	}
+	return nil, e.policy.Default
+}
+
+func (r *Rule) rolesOK(c *Claims) bool {
+	if len(r.Roles) == 0 {
+		return true
+	}
+	for _, role := range r.Roles {
+		if c.HasRole(role) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Rule) scopesOK(c *Claims) bool {
+	for _, s := range r.Scopes {
+		if !c.HasScope(s) {
+			return false
+		}
+	}
+	return true
+}
+
+// denyInvalid maps a verification error to 401 invalid_token (RFC 6750 §3.1), or 503 when the
+// keys could not be had at all: that is the edge's failure, not the client's.
+func (e *Engine) denyInvalid(err error, rule, path string) Decision {
+	reason := Reason(err)
+	if errors.Is(err, ErrKeysUnavailable) {
+		return Decision{Status: http.StatusServiceUnavailable, Rule: rule, Path: path, Reason: reason}
+	}
+	desc := strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < 0x20 || r > 0x7e {
+			return '\''
+		}
+		return r
+	}, shortReason(err))
+	return Decision{Status: http.StatusUnauthorized, Rule: rule, Path: path, Reason: reason,
+		WWWAuthenticate: `Bearer error="invalid_token", error_description="` + desc + `"`}
+}
+
+// shortReason is the sentinel's text: enough for a client, nothing about keys or claims.
+func shortReason(err error) string {
+	for _, s := range []error{ErrMalformed, ErrAlgorithm, ErrHeader, ErrUnknownKey, ErrKeyMismatch,
+		ErrSignature, ErrClaims, ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return "invalid token"
+}
+
+func outcomeOf(status int) Outcome {
+	switch status {
+	case http.StatusOK:
+		return OutcomeAllow
+	case http.StatusUnauthorized:
+		return OutcomeUnauthorized
+	case http.StatusForbidden:
+		return OutcomeForbidden
+	case http.StatusServiceUnavailable:
+		return OutcomeUnavailable
+	}
+	return OutcomeBadRequest
+}
+
+// verifyCached answers from the result cache or verifies and caches.
+func (e *Engine) verifyCached(ctx context.Context, token string) (*cacheEntry, error) {
+	now := e.now()
+	var key [32]byte
+	if e.cache != nil {
+		key = tokenKey(token)
+		if entry := e.cache.get(key, now); entry != nil {
+			e.metrics.cache(true)
+			return entry, nil
+		}
+		e.metrics.cache(false)
+	}
+	claims, err := e.Verify(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	entry := &cacheEntry{claims: claims, headers: e.identityHeaders(claims)}
+	entry.until = now.Add(e.policy.CacheTTL)
+	if claims.Expiry.Before(entry.until) {
+		entry.until = claims.Expiry
+	}
+	if e.cache != nil {
+		e.cache.put(key, entry)
+	}
+	return entry, nil
+}
+
+// identityHeaders renders the forward mapping: strings as they are, lists joined with ",",
+// numbers and booleans as JSON. A value with a control character (a header-injection attempt)
+// or an object is left out.
+func (e *Engine) identityHeaders(c *Claims) map[string]string {
+	out := make(map[string]string, len(e.policy.Forward))
+	for _, f := range e.policy.Forward {
+		var v string
+		switch {
+		case f.Claim == e.policy.RolesClaim && c.Roles != nil:
+			v = strings.Join(c.Roles, ",")
+		default:
+			raw, ok := c.Lookup(f.Claim)
+			if !ok {
+				continue
+			}
+			v, ok = headerValue(raw)
+			if !ok {
+				continue
+			}
+		}
+		if safeHeaderValue(v) {
+			out[f.Header] = v
+		}
+	}
+	return out
+}
+
+func headerValue(raw json.RawMessage) (string, bool) {
+	switch {
+	case len(raw) == 0 || raw[0] == '{' || string(raw) == "null":
+		return "", false
+	case raw[0] == '"' || raw[0] == '[':
+		list, err := decodeStringOrList(raw)
+		return strings.Join(list, ","), err == nil
+	}
+	return string(raw), true
+}
+
+func safeHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// cacheLen is for tests.
+func (e *Engine) cacheLen() int {
+	if e.cache == nil {
+		return 0
+	}
+	return e.cache.len()
+}

@@ -1,0 +1,167 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// EngineOptions are the engine's external edges. Only KeySet or Fetcher matter for keys:
+// without a KeySet, a RemoteKeySet is built for the policy's jwks_uri (or discovery) on Fetcher.
+type EngineOptions struct {
+	KeySet  KeySet
+	Fetcher Fetcher
+	Now     func() time.Time
+	Logger  *slog.Logger
+	Metrics *Metrics // nil: the engine makes its own (see Engine.Metrics)
+	// CacheSize overrides the policy's cache_size; negative disables the cache.
+	CacheSize int
+	// OnDecision, when set, receives every decision's audit record (the edge writes it as a
+	// JSON line). It runs on the request path: keep it quick.
+	OnDecision func(AuditRecord)
+}
+
+// Engine verifies tokens and decides requests against one policy. Safe for concurrent use.
+type Engine struct {
+	policy  *Policy
+	keys    KeySet
+	now     func() time.Time
+	log     *slog.Logger
+	metrics *Metrics
+	cache   *resultCache
+	strip   []string
+	audit   func(AuditRecord)
+}
+
+// NewEngine validates p and builds an engine. Nothing is fetched until the first token.
+func NewEngine(p *Policy, opts EngineOptions) (*Engine, error) {
+	if p == nil {
+		return nil, errors.New("verify: nil policy")
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{policy: p, keys: opts.KeySet, now: opts.Now, log: opts.Logger, metrics: opts.Metrics, audit: opts.OnDecision}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.metrics == nil {
+		e.metrics = &Metrics{}
+	}
+	if e.keys == nil {
+		e.keys = NewRemoteKeySet(p.JWKSURI, RemoteOptions{Issuer: p.Issuer, Fetcher: opts.Fetcher,
+			Now: e.now, Logger: e.log, Metrics: e.metrics})
+	}
+	size := p.CacheSize
+	if opts.CacheSize != 0 {
+		size = opts.CacheSize
+	}
+	if size > 0 {
+		e.cache = newResultCache(size)
+	}
+	e.strip = p.strip()
+	return e, nil
+}
+
+// Policy returns the engine's validated policy.
+func (e *Engine) Policy() *Policy { return e.policy }
+
+// KeySet returns the engine's key set.
+func (e *Engine) KeySet() KeySet { return e.keys }
+
+// Metrics returns the engine's counters.
+func (e *Engine) Metrics() *Metrics { return e.metrics }
+
+// Ready reports whether the engine holds keys and can verify tokens now.
+func (e *Engine) Ready() bool { return e.keys.Ready() }
+
+// Verify checks token completely: structure, header, algorithm, key, signature, then claims
+// (iss exact, aud, exp required, nbf/iat with leeway, typ). The error wraps one of the
+// sentinel errors (ErrSignature, ErrExpired via *TokenExpiredError, ...). It does not use the
+// result cache; Decide does.
+func (e *Engine) Verify(ctx context.Context, token string) (*Claims, error) {
+	t, err := e.verifySignature(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	c, err := parseClaims(t.Payload)
+	if err != nil {
+		return nil, err
+	}
+	c.Header = t.Header
+	if err := e.checkClaims(c); err != nil {
+		return nil, err
+	}
+	e.fillRoles(c)
+	return c, nil
+}
+
+// verifySignature runs the JWS steps: parse, alg, typ, key, signature.
+func (e *Engine) verifySignature(ctx context.Context, token string) (*Token, error) {
+	t, err := ParseUnverified(token, e.policy.MaxTokenBytes)
+	if err != nil {
+		return nil, err
+	}
+	alg, err := checkAlg(t.Header.Alg, e.policy.Algorithms)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTyp(t.Header.Typ, e.policy.TokenTypes); err != nil {
+		return nil, err
+	}
+	key, err := e.keys.Key(ctx, t.Header.Kid, alg)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifySignature(alg, key, []byte(t.SigningInput), t.Signature); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// checkClaims applies the policy to verified claims.
+func (e *Engine) checkClaims(c *Claims) error {
+	p, now := e.policy, e.now()
+	if c.Issuer != p.Issuer {
+		return errorf(ErrIssuer, "iss %s is not %s", quoteShort(c.Issuer), p.Issuer)
+	}
+	if !audienceMatches(c.Audience, p.Audience) {
+		return errorf(ErrAudience, "aud does not contain %s", quoteShort(p.Audience[0]))
+	}
+	if !now.Before(c.Expiry.Add(p.Leeway)) {
+		return &TokenExpiredError{Expiry: c.Expiry}
+	}
+	if !c.NotBefore.IsZero() && now.Add(p.Leeway).Before(c.NotBefore) {
+		return &TokenNotYetValidError{Claim: "nbf", From: c.NotBefore}
+	}
+	if !c.IssuedAt.IsZero() && now.Add(p.Leeway).Before(c.IssuedAt) {
+		return &TokenNotYetValidError{Claim: "iat", From: c.IssuedAt}
+	}
+	return nil
+}
+
+// audienceMatches compares exactly (RFC 7519 §4.1.3: case-sensitive strings).
+func audienceMatches(got, want []string) bool {
+	for _, g := range got {
+		if containsString(want, g) {
+			return true
+		}
+	}
+	return false
+}
+
+// fillRoles reads the policy's roles_claim: a string, a space-free list, or absent.
+func (e *Engine) fillRoles(c *Claims) {
+	if e.policy.RolesClaim == "" {
+		return
+	}
+	if v, ok := c.Lookup(e.policy.RolesClaim); ok {
+		if roles, err := decodeStringOrList(v); err == nil {
+			c.Roles = roles
+		}
+	}
+}

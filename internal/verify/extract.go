@@ -1,0 +1,45 @@
+package verify
+
+import (
+	"net/http"
+	"strings"
+)
+
+// ExtractToken finds the bearer token of a request: the Authorization header with the Bearer
+// scheme (case-insensitive, RFC 6750 §2.1, RFC 9110 §11.1), else the policy's token_header
+// (e.g. Cf-Access-Jwt-Assertion) carrying the bare token. More than one Authorization header,
+// or a value with characters outside the token68 set, yields no token.
+func ExtractToken(h http.Header, p *Policy) (string, bool) {
+	if vals := h.Values("Authorization"); len(vals) > 0 {
+		if len(vals) != 1 {
+			return "", false
+		}
+		scheme, tok, ok := strings.Cut(vals[0], " ")
+		tok = strings.TrimLeft(tok, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || !isToken68(tok) {
+			return "", false
+		}
+		return tok, true
+	}
+	if p != nil && p.TokenHeader != "" {
+		vals := h.Values(p.TokenHeader)
+		if len(vals) == 1 && isToken68(strings.TrimSpace(vals[0])) {
+			return strings.TrimSpace(vals[0]), true
+		}
+	}
+	return "", false
+}
+
+// isToken68 checks RFC 9110 §11.2 token68: ALPHA / DIGIT / "-._~+/" then "=" padding.
+func isToken68(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(isUnreserved(c) || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,248 @@
+package verify
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Access is what a rule (or the default) requires.
+type Access string
+
+// The access levels of a rule. The default may only be AccessDeny or AccessAuthenticated.
+const (
+	AccessAnyone        Access = "anyone"        // no token needed
+	AccessAuthenticated Access = "authenticated" // any valid token (plus the rule's roles/scopes)
+	AccessDeny          Access = "deny"          // nobody
+)
+
+// Policy is the YAML policy file shared by verify, edge serve, forward-auth and the Worker
+// (DESIGN.md, "Policy file"; reference in docs/policy.md). Build one with ParsePolicy, or fill
+// the struct and let NewEngine validate it.
+type Policy struct {
+	Issuer          string
+	Audience        []string
+	JWKSURI         string
+	Algorithms      []Algorithm // nil: every supported algorithm
+	TokenTypes      []string    // accepted typ values; nil: DefaultTypes
+	Leeway          time.Duration
+	RolesClaim      string
+	CacheTTL        time.Duration
+	CacheSize       int
+	TokenHeader     string // a header carrying the bare token, e.g. Cf-Access-Jwt-Assertion
+	RequestIDHeader string
+	MaxTokenBytes   int
+	Rules           []Rule
+	Default         Access
+	Forward         []Forward
+}
+
+// Rule is one entry of rules: the first whose path and methods match decides.
+type Rule struct {
+	Name    string // rules[i] and the path unless the file names it
+	Path    string
+	Methods []string // empty: every method
+	Allow   Access
+	Roles   []string // any one of these
+	Scopes  []string // all of these
+	Line    int      // where it is in the file, for messages
+
+	pattern []string
+}
+
+// Forward maps an identity header sent to the origin to a claim path.
+type Forward struct {
+	Header string // canonical header name
+	Claim  string
+}
+
+// Defaults applied by Validate.
+const (
+	DefaultLeeway    = 30 * time.Second
+	DefaultCacheTTL  = 5 * time.Minute
+	DefaultCacheSize = 10000
+	MaxLeeway        = 5 * time.Minute
+)
+
+// LoadPolicyFile reads and parses a policy file.
+func LoadPolicyFile(path string) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	p, err := ParsePolicy(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// Validate checks the policy and fills defaults. ParsePolicy calls it; NewEngine calls it for a
+// policy built in code.
+func (p *Policy) Validate() error {
+	if err := p.validateIdentity(); err != nil {
+		return err
+	}
+	setDefault(&p.Leeway, DefaultLeeway)
+	setDefault(&p.CacheTTL, DefaultCacheTTL)
+	if p.Leeway > MaxLeeway {
+		return &PolicyError{Field: "leeway", Msg: fmt.Sprintf("at most %s", MaxLeeway)}
+	}
+	if p.CacheSize <= 0 {
+		p.CacheSize = DefaultCacheSize
+	}
+	if p.MaxTokenBytes <= 0 {
+		p.MaxTokenBytes = DefaultMaxTokenBytes
+	}
+	if p.RequestIDHeader == "" {
+		p.RequestIDHeader = "X-Request-Id"
+	}
+	if p.TokenTypes == nil {
+		p.TokenTypes = DefaultTypes
+	}
+	switch p.Default {
+	case "":
+		p.Default = AccessDeny
+	case AccessDeny, AccessAuthenticated:
+	default:
+		return &PolicyError{Field: "default", Msg: fmt.Sprintf("%q: use deny or authenticated", p.Default)}
+	}
+	for i := range p.Rules {
+		if err := p.Rules[i].compile(i); err != nil {
+			return err
+		}
+	}
+	return p.validateForward()
+}
+
+func (p *Policy) validateIdentity() error {
+	if p.Issuer == "" {
+		return &PolicyError{Field: "issuer", Msg: "required"}
+	}
+	if u, err := url.Parse(p.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return &PolicyError{Field: "issuer", Msg: "must be an http(s) URL"}
+	}
+	if len(p.Audience) == 0 {
+		return &PolicyError{Field: "audience", Msg: "required (a string or a list)"}
+	}
+	for i, a := range p.Audience {
+		if a == "" {
+			return &PolicyError{Field: fmt.Sprintf("audience[%d]", i), Msg: "must not be empty"}
+		}
+	}
+	for i, a := range p.Algorithms {
+		if _, err := checkAlg(string(a), nil); err != nil {
+			return &PolicyError{Field: fmt.Sprintf("algorithms[%d]", i), Msg: err.Error()}
+		}
+	}
+	if p.TokenHeader != "" && !validHeaderName(p.TokenHeader) {
+		return &PolicyError{Field: "token_header", Msg: "not a valid header name"}
+	}
+	return nil
+}
+
+func (p *Policy) validateForward() error {
+	for i, f := range p.Forward {
+		field := fmt.Sprintf("forward[%d]", i)
+		if !validHeaderName(f.Header) {
+			return &PolicyError{Field: field, Msg: fmt.Sprintf("%q is not a valid header name", f.Header)}
+		}
+		canon := http.CanonicalHeaderKey(f.Header)
+		if canon == "Authorization" || canon == "Host" || canon == "Cookie" || canon == http.CanonicalHeaderKey(p.TokenHeader) {
+			return &PolicyError{Field: field, Msg: fmt.Sprintf("%s cannot carry identity", canon)}
+		}
+		if f.Claim == "" {
+			return &PolicyError{Field: field, Msg: "needs a claim"}
+		}
+		p.Forward[i].Header = canon
+	}
+	return nil
+}
+
+func (r *Rule) compile(i int) error {
+	field := fmt.Sprintf("rules[%d]", i)
+	pat, err := compilePattern(r.Path)
+	if err != nil {
+		return &PolicyError{Line: r.Line, Field: field + ".path", Msg: err.Error()}
+	}
+	r.pattern = pat
+	for j, m := range r.Methods {
+		if !validMethod(m) {
+			return &PolicyError{Line: r.Line, Field: fmt.Sprintf("%s.methods[%d]", field, j), Msg: fmt.Sprintf("unknown method %q", m)}
+		}
+	}
+	switch r.Allow {
+	case "":
+		r.Allow = AccessAuthenticated
+	case AccessAnyone, AccessDeny:
+		if len(r.Roles)+len(r.Scopes) > 0 {
+			return &PolicyError{Line: r.Line, Field: field + ".allow", Msg: fmt.Sprintf("%s cannot be combined with roles or scopes", r.Allow)}
+		}
+	case AccessAuthenticated:
+	default:
+		return &PolicyError{Line: r.Line, Field: field + ".allow", Msg: fmt.Sprintf("%q: use anyone, authenticated or deny", r.Allow)}
+	}
+	if r.Name == "" {
+		r.Name = fmt.Sprintf("rules[%d] %s", i, r.Path)
+	}
+	return nil
+}
+
+var knownMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
+
+func validMethod(m string) bool { return containsString(knownMethods, m) }
+
+func validHeaderName(h string) bool {
+	if h == "" {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !(c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// PolicyError names where a policy is wrong: the line (when it came from a file) and the field.
+type PolicyError struct {
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *PolicyError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("policy line %d: %s: %s", e.Line, e.Field, e.Msg)
+	}
+	return fmt.Sprintf("policy: %s: %s", e.Field, e.Msg)
+}
+
+// strip is the request headers a decision removes before the request goes on: the token's
+// carriers and every client-sent copy of a forwarded identity header.
+func (p *Policy) strip() []string {
+	out := []string{"Authorization"}
+	if p.TokenHeader != "" {
+		out = append(out, http.CanonicalHeaderKey(p.TokenHeader))
+	}
+	for _, f := range p.Forward {
+		if !containsString(out, f.Header) {
+			out = append(out, f.Header)
+		}
+	}
+	return out
+}
+
+// upper is strings.ToUpper for method names without allocating when already upper case.
+func upper(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'a' && s[i] <= 'z' {
+			return strings.ToUpper(s)
+		}
+	}
+	return s
+}

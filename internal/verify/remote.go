@@ -1,0 +1,314 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// RemoteOptions tune a RemoteKeySet. Zero values take the defaults in brackets.
+type RemoteOptions struct {
+	Issuer   string       // for discovery when the JWKS URL is empty
+	Fetcher  Fetcher      // [HTTPFetcher]
+	Now      func() time.Time
+	Logger   *slog.Logger // [discard]
+	Metrics  *Metrics     // [none]
+	Cooldown time.Duration // at most one refetch per cooldown [30s]
+	// MinRefresh and MaxRefresh bound Cache-Control max-age [1m, 24h]; DefaultRefresh is used
+	// when the response has none [15m].
+	MinRefresh, MaxRefresh, DefaultRefresh time.Duration
+	// UnknownKidTTL is how long a kid that was not in a fresh set is remembered as unknown [5m].
+	UnknownKidTTL time.Duration
+}
+
+// RemoteKeySet fetches a JWKS over HTTP and keeps it: refreshed when its max-age runs out and
+// when a token names an unknown kid, one fetch at a time, at most one refetch per cooldown,
+// unknown kids remembered so a flood of forged kids cannot become a flood of fetches, and the
+// keys already held kept when the issuer is down (stale-if-error).
+type RemoteKeySet struct {
+	url  string
+	opts RemoteOptions
+
+	mu        sync.RWMutex
+	keys      []*Key
+	expires   time.Time // when the held keys should be refreshed
+	lastTry   time.Time // last fetch attempt, for the cooldown
+	lastErr   error
+	unknown   map[string]time.Time
+	inflight  *call
+	staleSeen bool
+}
+
+type call struct {
+	done chan struct{}
+	err  error
+}
+
+const maxUnknownKids = 4096
+
+// NewRemoteKeySet returns a key set for jwksURL; with an empty URL it discovers jwks_uri from
+// opts.Issuer's /.well-known/openid-configuration on first use. Nothing is fetched until the
+// first Key or Refresh call.
+func NewRemoteKeySet(jwksURL string, opts RemoteOptions) *RemoteKeySet {
+	if opts.Fetcher == nil {
+		opts.Fetcher = &HTTPFetcher{}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	setDefault(&opts.Cooldown, 30*time.Second)
+	setDefault(&opts.MinRefresh, time.Minute)
+	setDefault(&opts.MaxRefresh, 24*time.Hour)
+	setDefault(&opts.DefaultRefresh, 15*time.Minute)
+	setDefault(&opts.UnknownKidTTL, 5*time.Minute)
+	return &RemoteKeySet{url: jwksURL, opts: opts, unknown: map[string]time.Time{}}
+}
+
+func setDefault(d *time.Duration, v time.Duration) {
+	if *d <= 0 {
+		*d = v
+	}
+}
+
+// Ready implements KeySet.
+func (r *RemoteKeySet) Ready() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.keys) > 0
+}
+
+// URL returns the JWKS URL (after discovery, if any happened).
+func (r *RemoteKeySet) URL() string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.url
+}
+
+// Key implements KeySet.
+func (r *RemoteKeySet) Key(ctx context.Context, kid string, alg Algorithm) (*Key, error) {
+	now := r.opts.Now()
+	r.mu.RLock()
+	keys, fresh, lastErr := r.keys, now.Before(r.expires), r.lastErr
+	r.mu.RUnlock()
+	switch k, err := pickKey(keys, kid, alg); {
+	case len(keys) == 0 && !r.mayRefetch("", now):
+		return nil, errorf(ErrKeysUnavailable, "waiting for the refetch cooldown after: %v", lastErr)
+	case len(keys) == 0:
+		if err := r.refresh(ctx); err != nil {
+			return nil, err
+		}
+	case err == nil && fresh:
+		return k, nil
+	case err == nil && !r.mayRefetch("", now):
+		return k, nil // expired, but a fetch was tried within the cooldown: keep the held keys
+	case err == nil:
+		_ = r.refresh(ctx) // on failure the held keys stay (stale-if-error)
+	case !r.mayRefetch(kid, now):
+		r.rememberUnknown(kid, now)
+		return nil, err
+	default:
+		_ = r.refresh(ctx)
+	}
+	r.mu.RLock()
+	keys = r.keys
+	r.mu.RUnlock()
+	k, err := pickKey(keys, kid, alg)
+	if err != nil && kid != "" {
+		r.rememberUnknown(kid, r.opts.Now())
+	}
+	return k, err
+}
+
+// mayRefetch says whether an unknown kid (or, with kid "", an expired set) may trigger a fetch:
+// not while the kid is remembered as unknown, and not within the cooldown of the last attempt.
+func (r *RemoteKeySet) mayRefetch(kid string, now time.Time) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if kid != "" {
+		if until, ok := r.unknown[kid]; ok && now.Before(until) {
+			return false
+		}
+	}
+	// Joining a fetch already under way costs the issuer nothing.
+	return r.inflight != nil || r.lastTry.IsZero() || now.Sub(r.lastTry) >= r.opts.Cooldown
+}
+
+func (r *RemoteKeySet) rememberUnknown(kid string, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.unknown) >= maxUnknownKids {
+		for k, until := range r.unknown {
+			if now.After(until) || len(r.unknown) >= maxUnknownKids {
+				delete(r.unknown, k)
+			}
+		}
+	}
+	r.unknown[kid] = now.Add(r.opts.UnknownKidTTL)
+}
+
+// Refresh fetches the JWKS now (one fetch at a time: concurrent callers wait for the same one).
+// On failure the keys already held stay in use.
+func (r *RemoteKeySet) Refresh(ctx context.Context) error { return r.refresh(ctx) }
+
+func (r *RemoteKeySet) refresh(ctx context.Context) error {
+	r.mu.Lock()
+	c := r.inflight
+	if c == nil {
+		c = &call{done: make(chan struct{})}
+		r.inflight = c
+		r.lastTry = r.opts.Now()
+		r.mu.Unlock()
+		go r.doFetch(c)
+	} else {
+		r.mu.Unlock()
+	}
+	select {
+	case <-c.done:
+		return c.err
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for the JWKS: %w", ctx.Err())
+	}
+}
+
+// doFetch runs detached from any one request's context, so a cancelled request cannot abort
+// the fetch others are waiting for; the Fetcher's own timeout bounds it.
+func (r *RemoteKeySet) doFetch(c *call) {
+	keys, ttl, err := r.fetch(context.Background())
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.opts.Now()
+	r.inflight = nil
+	r.opts.Metrics.jwksFetch(err == nil)
+	if err != nil {
+		r.lastErr = err
+		c.err = err
+		if len(r.keys) > 0 {
+			r.staleSeen = true
+			r.opts.Metrics.staleKeys()
+			r.opts.Logger.Warn("jwks refresh failed; keeping the keys already held (stale-if-error)",
+				"url", r.url, "keys", len(r.keys), "error", err.Error())
+		} else {
+			r.opts.Logger.Error("jwks fetch failed and no keys are held", "url", r.url, "error", err.Error())
+		}
+		close(c.done)
+		return
+	}
+	r.keys, r.expires, r.lastErr, r.staleSeen = keys, now.Add(ttl), nil, false
+	for kid := range r.unknown {
+		if _, err := pickKey(keys, kid, ""); err == nil {
+			delete(r.unknown, kid)
+		}
+	}
+	r.opts.Logger.Info("jwks loaded", "url", r.url, "keys", len(keys), "refresh_in", ttl.String())
+	close(c.done)
+}
+
+func (r *RemoteKeySet) fetch(ctx context.Context) ([]*Key, time.Duration, error) {
+	url := r.URL()
+	if url == "" {
+		u, err := DiscoverJWKSURI(ctx, r.opts.Fetcher, r.opts.Issuer)
+		if err != nil {
+			return nil, 0, err
+		}
+		r.mu.Lock()
+		r.url = u
+		r.mu.Unlock()
+		url = u
+	}
+	res, err := r.opts.Fetcher.Fetch(ctx, url)
+	if err != nil {
+		return nil, 0, errorf(ErrKeysUnavailable, "%v", err)
+	}
+	if res.Status != http.StatusOK {
+		return nil, 0, errorf(ErrKeysUnavailable, "GET %s: HTTP %d", url, res.Status)
+	}
+	keys, err := ParseJWKS(res.Body)
+	if err != nil {
+		return nil, 0, errorf(ErrKeysUnavailable, "%s: %v", url, err)
+	}
+	return keys, r.ttl(res.Header), nil
+}
+
+// ttl reads Cache-Control max-age (RFC 9111 §5.2.2.1), bounded to [MinRefresh, MaxRefresh].
+func (r *RemoteKeySet) ttl(h http.Header) time.Duration {
+	ttl := r.opts.DefaultRefresh
+	for _, d := range strings.Split(h.Get("Cache-Control"), ",") {
+		d = strings.TrimSpace(strings.ToLower(d))
+		switch {
+		case d == "no-store" || d == "no-cache":
+			ttl = r.opts.MinRefresh
+		case strings.HasPrefix(d, "max-age="):
+			if n, err := strconv.Atoi(strings.TrimPrefix(d, "max-age=")); err == nil && n >= 0 {
+				ttl = time.Duration(n) * time.Second
+			}
+		}
+	}
+	return min(max(ttl, r.opts.MinRefresh), r.opts.MaxRefresh)
+}
+
+// Status describes the set for health checks and `pingedge verify -v`.
+type KeySetStatus struct {
+	URL     string
+	Keys    int
+	Expires time.Time
+	Stale   bool   // the last refresh failed and older keys are in use
+	LastErr string // the last fetch error, if any
+}
+
+// Status returns the set's state.
+func (r *RemoteKeySet) Status() KeySetStatus {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	s := KeySetStatus{URL: r.url, Keys: len(r.keys), Expires: r.expires, Stale: r.staleSeen}
+	if r.lastErr != nil {
+		s.LastErr = r.lastErr.Error()
+	}
+	return s
+}
+
+var errDiscovery = errors.New("discovery failed")
+
+// DiscoverJWKSURI reads jwks_uri from the issuer's OpenID configuration (OpenID Connect
+// Discovery 1.0 §4); the document's issuer must equal issuer exactly (§4.3).
+func DiscoverJWKSURI(ctx context.Context, f Fetcher, issuer string) (string, error) {
+	if issuer == "" {
+		return "", errorf(ErrKeysUnavailable, "no jwks_uri and no issuer to discover it from")
+	}
+	url := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+	res, err := f.Fetch(ctx, url)
+	if err != nil {
+		return "", errorf(ErrKeysUnavailable, "%w: %v", errDiscovery, err)
+	}
+	if res.Status != http.StatusOK {
+		return "", errorf(ErrKeysUnavailable, "%w: GET %s: HTTP %d", errDiscovery, url, res.Status)
+	}
+	members, err := parseObject(res.Body)
+	if err != nil {
+		return "", errorf(ErrKeysUnavailable, "%w: %s: %v", errDiscovery, url, err)
+	}
+	var gotIssuer, jwksURI string
+	for _, m := range members {
+		switch m.Name {
+		case "issuer":
+			_ = decodeString(m.Value, &gotIssuer)
+		case "jwks_uri":
+			_ = decodeString(m.Value, &jwksURI)
+		}
+	}
+	if gotIssuer != issuer {
+		return "", errorf(ErrKeysUnavailable, "%w: %s names issuer %s, expected %s", errDiscovery, url, quoteShort(gotIssuer), issuer)
+	}
+	if !strings.HasPrefix(jwksURI, "https://") && !strings.HasPrefix(jwksURI, "http://") {
+		return "", errorf(ErrKeysUnavailable, "%w: %s has no http(s) jwks_uri", errDiscovery, url)
+	}
+	return jwksURI, nil
+}

@@ -1,0 +1,250 @@
+package verify
+
+import (
+	"encoding/json"
+	"errors"
+	"unicode/utf8"
+)
+
+// member is one "name": value pair of a JSON object, the value kept raw.
+type member struct {
+	Name  string
+	Value []byte
+}
+
+// maxJSONDepth bounds nesting so a hostile token cannot exhaust the stack.
+const maxJSONDepth = 32
+
+var errJSON = errors.New("not a valid JSON object")
+
+// parseObject parses data as one JSON object and returns its members in order. It is stricter
+// than encoding/json: duplicate member names (after unescaping) are rejected at every depth
+// (RFC 7515 §5.2 step 4 and RFC 7519 §4 allow that; pingedge refuses, since two parsers that
+// pick different duplicates disagree on what was signed), invalid UTF-8 is rejected, and names
+// are compared exactly, never case-insensitively.
+func parseObject(data []byte) ([]member, error) {
+	s := scanner{data: data}
+	s.ws()
+	members, err := s.object(0, true)
+	if err != nil {
+		return nil, err
+	}
+	s.ws()
+	if s.pos != len(s.data) {
+		return nil, errJSON
+	}
+	return members, nil
+}
+
+type scanner struct {
+	data []byte
+	pos  int
+}
+
+func (s *scanner) ws() {
+	for s.pos < len(s.data) {
+		switch s.data[s.pos] {
+		case ' ', '\t', '\n', '\r':
+			s.pos++
+		default:
+			return
+		}
+	}
+}
+
+// object scans {...}; with keep it returns the members (only the top level needs them).
+func (s *scanner) object(depth int, keep bool) ([]member, error) {
+	if depth > maxJSONDepth || s.pos >= len(s.data) || s.data[s.pos] != '{' {
+		return nil, errJSON
+	}
+	s.pos++
+	var members []member
+	seen := make(map[string]struct{}, 8)
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == '}' {
+		s.pos++
+		return members, nil
+	}
+	for {
+		s.ws()
+		name, err := s.str()
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := seen[name]; dup {
+			return nil, errDuplicate{name}
+		}
+		seen[name] = struct{}{}
+		s.ws()
+		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
+			return nil, errJSON
+		}
+		s.pos++
+		s.ws()
+		start := s.pos
+		if err := s.value(depth + 1); err != nil {
+			return nil, err
+		}
+		if keep {
+			members = append(members, member{Name: name, Value: s.data[start:s.pos]})
+		}
+		s.ws()
+		if s.pos >= len(s.data) {
+			return nil, errJSON
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			return members, nil
+		default:
+			return nil, errJSON
+		}
+	}
+}
+
+// errDuplicate names the repeated member so the reason is useful in a log.
+type errDuplicate struct{ name string }
+
+func (e errDuplicate) Error() string { return "duplicate member " + quoteShort(e.name) }
+
+func (s *scanner) value(depth int) error {
+	if s.pos >= len(s.data) || depth > maxJSONDepth {
+		return errJSON
+	}
+	switch c := s.data[s.pos]; {
+	case c == '{':
+		_, err := s.object(depth, false)
+		return err
+	case c == '[':
+		return s.array(depth)
+	case c == '"':
+		_, err := s.str()
+		return err
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
+	default:
+		for _, lit := range [...]string{"true", "false", "null"} {
+			if len(s.data)-s.pos >= len(lit) && string(s.data[s.pos:s.pos+len(lit)]) == lit {
+				s.pos += len(lit)
+				return nil
+			}
+		}
+		return errJSON
+	}
+}
+
+func (s *scanner) array(depth int) error {
+	s.pos++
+	s.ws()
+	if s.pos < len(s.data) && s.data[s.pos] == ']' {
+		s.pos++
+		return nil
+	}
+	for {
+		s.ws()
+		if err := s.value(depth + 1); err != nil {
+			return err
+		}
+		s.ws()
+		if s.pos >= len(s.data) {
+			return errJSON
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case ']':
+			s.pos++
+			return nil
+		default:
+			return errJSON
+		}
+	}
+}
+
+// str scans a string and returns it unescaped (escaped names must be compared unescaped:
+// "\u0061lg" is "alg").
+func (s *scanner) str() (string, error) {
+	if s.pos >= len(s.data) || s.data[s.pos] != '"' {
+		return "", errJSON
+	}
+	start := s.pos
+	s.pos++
+	escaped := false
+	for s.pos < len(s.data) {
+		c := s.data[s.pos]
+		switch {
+		case c == '"':
+			s.pos++
+			raw := s.data[start:s.pos]
+			if !escaped {
+				if !utf8.Valid(raw) {
+					return "", errJSON
+				}
+				return string(raw[1 : len(raw)-1]), nil
+			}
+			var out string
+			if err := json.Unmarshal(raw, &out); err != nil || !utf8.Valid(raw) {
+				return "", errJSON
+			}
+			return out, nil
+		case c == '\\':
+			escaped = true
+			s.pos += 2
+		case c < 0x20:
+			return "", errJSON
+		default:
+			s.pos++
+		}
+	}
+	return "", errJSON
+}
+
+func (s *scanner) number() error {
+	start := s.pos
+	if s.data[s.pos] == '-' {
+		s.pos++
+	}
+	digits := func() int {
+		n := 0
+		for s.pos < len(s.data) && s.data[s.pos] >= '0' && s.data[s.pos] <= '9' {
+			s.pos++
+			n++
+		}
+		return n
+	}
+	intStart := s.pos
+	if n := digits(); n == 0 || (n > 1 && s.data[intStart] == '0') {
+		return errJSON
+	}
+	if s.pos < len(s.data) && s.data[s.pos] == '.' {
+		s.pos++
+		if digits() == 0 {
+			return errJSON
+		}
+	}
+	if s.pos < len(s.data) && (s.data[s.pos] == 'e' || s.data[s.pos] == 'E') {
+		s.pos++
+		if s.pos < len(s.data) && (s.data[s.pos] == '+' || s.data[s.pos] == '-') {
+			s.pos++
+		}
+		if digits() == 0 {
+			return errJSON
+		}
+	}
+	if s.pos-start > 64 {
+		return errJSON
+	}
+	return nil
+}
+
+// quoteShort quotes s for an error message, cut to 40 bytes so a hostile 10 KB name cannot
+// flood a log line.
+func quoteShort(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
