@@ -171,10 +171,12 @@ func newProvider(cfg Config, issuer string, store *storage) (*op.Provider, error
 		return nil, fmt.Errorf("devop: crypto key: %w", err)
 	}
 	config := &op.Config{
-		CryptoKey:             key,
-		CryptoKeyId:           "devop",
-		CodeMethodS256:        true,
-		GrantTypeRefreshToken: true,
+		CryptoKey:   key,
+		CryptoKeyId: "devop",
+		// end_session without a registered post_logout_redirect_uri lands here.
+		DefaultLogoutRedirectURI: issuer + loggedOutPath,
+		CodeMethodS256:           true,
+		GrantTypeRefreshToken:    true,
 		DeviceAuthorization: op.DeviceAuthorizationConfig{
 			Lifetime:     cfg.DeviceCodeTTL,
 			PollInterval: cfg.DevicePollInterval,
@@ -224,19 +226,25 @@ func (s *Server) Audience() []string { return append([]string(nil), s.cfg.Audien
 // Users returns a copy of the accounts the provider knows.
 func (s *Server) Users() []User { return s.store.userList() }
 
-// Close stops the server, letting in-flight requests finish for up to five
-// seconds. It is safe to call more than once.
+// Close stops the server, letting in-flight requests finish for up to
+// closeGrace, then cutting the connections that remain (a stalled client
+// must not hold up a test's cleanup). It is safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
 		defer cancel()
-		if err := s.srv.Shutdown(ctx); err != nil {
-			s.closeErr = errors.Join(fmt.Errorf("devop: shutdown: %w", err), s.srv.Close())
+		if err := s.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			s.closeErr = fmt.Errorf("devop: shutdown: %w", err)
+		}
+		if err := s.srv.Close(); err != nil && s.closeErr == nil {
+			s.closeErr = fmt.Errorf("devop: close: %w", err)
 		}
 		<-s.served
 	})
 	return s.closeErr
 }
+
+const closeGrace = time.Second
 
 // Stats returns a snapshot of the request counters.
 func (s *Server) Stats() Stats {

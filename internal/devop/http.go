@@ -19,9 +19,11 @@ const (
 	tokenPath      = "/oauth/token"
 	revokePath     = "/revoke"
 	deviceAuthPath = "/device_authorization"
+	authorizePath  = "/authorize"
 	callbackPath   = "/authorize/callback"
 	loginPath      = "/login"
 	devicePath     = "/device"
+	loggedOutPath  = "/logged-out"
 )
 
 const grantTypeDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
@@ -33,6 +35,10 @@ func (s *Server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+loginPath, op.NewIssuerInterceptor(s.provider.IssuerFromRequest).HandlerFunc(s.login))
 	mux.HandleFunc("GET "+devicePath, s.devicePage)
+	mux.HandleFunc("GET "+loggedOutPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("signed out\n"))
+	})
 	mux.Handle("/", s.provider)
 	return s.count(s.outage(s.injectDeviceErrors(s.decorate(mux))))
 }
@@ -105,7 +111,7 @@ func (s *Server) decorate(next http.Handler) http.Handler {
 		case discoveryPath:
 			s.serveDiscovery(w, r, next)
 			return
-		case callbackPath:
+		case authorizePath, callbackPath:
 			next.ServeHTTP(&issRedirectWriter{ResponseWriter: w, issuer: s.issuer}, r)
 			return
 		}
