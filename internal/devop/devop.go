@@ -3,8 +3,8 @@
 // behind `pingedge demo`.
 //
 // The protocol itself (discovery, authorize, token, device authorization,
-// revocation, userinfo, end_session, JWKS) is zitadel/oidc's certified `op`
-// package; this package supplies the storage behind it (users, one public
+// revocation, userinfo, end_session, JWKS) is zitadel/oidc's `op` package,
+// the provider ZITADEL itself runs; this package supplies the storage behind it (users, one public
 // native client, codes, rotating refresh tokens, device grants, signing keys),
 // an auto-login page for scripted browsers, and the failure switches tests
 // need (issuer outage, key rotation, injected device-flow errors, revoked
