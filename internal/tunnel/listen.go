@@ -1,0 +1,92 @@
+package tunnel
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// ErrNotLoopback refuses a listen address other machines could reach.
+var ErrNotLoopback = errors.New("listen address is not loopback")
+
+// Listen opens the tunnel's listener. addr is host:port or unix:/path. A non-loopback TCP address
+// is refused unless allowRemote: anyone who can connect would act with the engineer's identity.
+func Listen(addr string, allowRemote bool) (net.Listener, error) {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		return listenUnix(path)
+	}
+	if !allowRemote && !IsLoopbackAddr(addr) {
+		return nil, fmt.Errorf("%w: %s would let other machines use your identity: listen on 127.0.0.1 (or pass --allow-remote if you really mean it)", ErrNotLoopback, addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (pick another port with --listen 127.0.0.1:PORT)", addr, err)
+	}
+	return ln, nil
+}
+
+// IsLoopbackAddr reports whether a TCP listen address binds only loopback interfaces. An empty
+// host ("":8080) binds every interface.
+func IsLoopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// listenUnix binds a unix socket readable and writable by its owner only. The socket is created
+// in a private (0700) directory, chmod-ed, then linked into place, so it is never reachable with
+// looser permissions.
+func listenUnix(path string) (net.Listener, error) {
+	if path == "" {
+		return nil, errors.New("--listen unix: needs a path, for example unix:/tmp/pingedge.sock")
+	}
+	dir, err := os.MkdirTemp(filepath.Dir(path), ".pingedge-sock-")
+	if err != nil {
+		return nil, fmt.Errorf("listen on unix:%s: %w", path, err)
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "s")
+	ln, err := net.Listen("unix", tmp)
+	if err != nil {
+		return nil, fmt.Errorf("listen on unix:%s: %w", path, err)
+	}
+	ul := ln.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false)
+	if err := os.Chmod(tmp, 0o600); err == nil {
+		err = os.Link(tmp, path) // unlike Rename, never replaces an existing file
+	}
+	if err != nil {
+		_ = ln.Close()
+		return nil, fmt.Errorf("listen on unix:%s: %w (remove a stale socket first)", path, err)
+	}
+	return &unixListener{UnixListener: ul, path: path}, nil
+}
+
+// unixListener removes its socket file on Close.
+type unixListener struct {
+	*net.UnixListener
+	path string
+}
+
+func (l *unixListener) Close() error {
+	err := l.UnixListener.Close()
+	_ = os.Remove(l.path)
+	return err
+}
+
+// listenerPort is the TCP port the guard expects in Host; 0 for unix sockets.
+func listenerPort(ln net.Listener) int {
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		return a.Port
+	}
+	return 0
+}

@@ -1,0 +1,136 @@
+package tunnel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pingedge/pingedge/internal/secret"
+)
+
+// reqState travels from the handler to Rewrite and ModifyResponse in the request context.
+type reqState struct {
+	route  *Route
+	tok    secret.AccessToken
+	origin string // allowed CORS origin to echo, or ""
+}
+
+type stateKey struct{}
+
+func (t *Tunnel) newProxy() *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite:        t.rewrite,
+		Transport:      &retryTransport{base: t.opts.Transport, k: t.keeper},
+		FlushInterval:  -1, // stream as it comes: SSE, chunked downloads, long polls
+		ModifyResponse: modifyResponse,
+		ErrorHandler:   t.upstreamError,
+		ErrorLog:       nil,
+	}
+}
+
+// rewrite builds the outbound request. ReverseProxy has already cloned the inbound one and removed
+// hop-by-hop and X-Forwarded-* headers; the client's Authorization is replaced, never forwarded.
+func (t *Tunnel) rewrite(pr *httputil.ProxyRequest) {
+	st := pr.In.Context().Value(stateKey{}).(*reqState)
+	pr.SetURL(st.route.Target)
+	pr.Out.Header.Set("Authorization", "Bearer "+st.tok.Value.Reveal())
+}
+
+// modifyResponse replaces the upstream's CORS headers with the tunnel's for an allowed origin:
+// the browser talks to the tunnel's origin, not the upstream's.
+func modifyResponse(resp *http.Response) error {
+	st, _ := resp.Request.Context().Value(stateKey{}).(*reqState)
+	if st == nil || st.origin == "" {
+		return nil
+	}
+	for k := range resp.Header {
+		if strings.HasPrefix(k, "Access-Control-Allow-") {
+			delete(resp.Header, k)
+		}
+	}
+	setCORS(resp.Header, st.origin)
+	return nil
+}
+
+func (t *Tunnel) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		w.WriteHeader(499) // the client went away; nobody reads this
+		return
+	}
+	st, _ := r.Context().Value(stateKey{}).(*reqState)
+	target := "the upstream"
+	if st != nil {
+		target = st.route.Target.Redacted()
+	}
+	t.log.Warn("upstream request failed", "upstream", target, "error", err)
+	deny(w, http.StatusBadGateway, fmt.Sprintf("cannot reach %s: %v", target, err))
+}
+
+// tokenError answers a request the tunnel has no token for.
+func (t *Tunnel) tokenError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, ErrSessionGone):
+		deny(w, http.StatusUnauthorized, fmt.Sprintf(
+			"your login session has ended: run `%s` in another terminal; this tunnel picks the new login up without a restart",
+			LoginCommand(t.opts.Profile)))
+	case errors.Is(err, ErrIssuerUnavailable):
+		w.Header().Set("Retry-After", strconv.Itoa(int(firstBackoff/time.Second)+1))
+		deny(w, http.StatusServiceUnavailable, fmt.Sprintf("no valid token: %v; the tunnel keeps retrying", err))
+	default:
+		deny(w, http.StatusBadGateway, fmt.Sprintf("no token: %v", err))
+	}
+}
+
+// LoginCommand is the command that starts a new session for profile.
+func LoginCommand(profile string) string {
+	if profile == "" {
+		return "pingedge login"
+	}
+	return "pingedge login --profile " + profile
+}
+
+// deny writes a plain-text refusal that says what to do.
+func deny(w http.ResponseWriter, status int, msg string) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, "pingedge tunnel: "+msg+"\n")
+}
+
+// retryTransport gives a request the upstream answered 401 one more chance with a freshly
+// refreshed token. Only requests without a body are retried (a streamed body cannot be replayed),
+// and the retry is a clone: a RoundTripper must not modify the request it was given.
+type retryTransport struct {
+	base http.RoundTripper
+	k    *keeper
+}
+
+func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := rt.base.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
+		return resp, err
+	}
+	rejected := secret.String(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
+	tok, ferr := rt.k.forceRefresh(req.Context(), rejected)
+	if ferr != nil {
+		return resp, nil // the upstream's own 401 reaches the client
+	}
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // lets the connection be reused
+	_ = resp.Body.Close()
+	retry := req.Clone(req.Context())
+	retry.Header.Set("Authorization", "Bearer "+tok.Value.Reveal())
+	return rt.base.RoundTrip(retry)
+}
+
+// replayable: ReverseProxy sends a nil Body for requests with Content-Length 0.
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody
+}
