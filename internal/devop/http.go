@@ -40,7 +40,31 @@ func (s *Server) handler() http.Handler {
 		_, _ = w.Write([]byte("signed out\n"))
 	})
 	mux.Handle("/", s.provider)
-	return s.count(s.outage(s.injectDeviceErrors(s.decorate(mux))))
+	return s.count(s.outage(publicClientOnly(s.injectDeviceErrors(s.decorate(mux)))))
+}
+
+// publicClientOnly refuses a client secret at the endpoints a client
+// authenticates to. The client is registered with auth method none; the op
+// would silently ignore a secret, which hides client bugs a real issuer
+// reports (RFC 6749 §2.3 one method per request, §5.2 invalid_client).
+// An empty Basic password, as golang.org/x/oauth2 sends, is accepted.
+func publicClientOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case tokenPath, revokePath, deviceAuthPath:
+			_ = r.ParseForm()
+			_, pass, basic := r.BasicAuth()
+			if pass != "" || r.PostForm.Get("client_secret") != "" {
+				if basic {
+					w.Header().Set("WWW-Authenticate", `Basic realm="devop"`)
+				}
+				writeOAuthError(w, http.StatusUnauthorized, "invalid_client",
+					"the client is public (token_endpoint_auth_method none): send no client secret")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) count(next http.Handler) http.Handler {

@@ -165,3 +165,19 @@ func TestRevokeUser(t *testing.T) {
 		t.Errorf("new alice session: %+v", r)
 	}
 }
+
+// TestOAuth2DefaultAuthStyle: oauth2's default auto-detection sends the
+// client ID in a Basic header with an empty secret; that must work on the
+// first try, so counters see one request per exchange.
+func TestOAuth2DefaultAuthStyle(t *testing.T) {
+	f := start(t, Config{})
+	f.oauth.Endpoint.AuthStyle = oauth2.AuthStyleAutoDetect
+	tok := f.login()
+	tok.Expiry = time.Now().Add(-time.Second)
+	if _, err := f.oauth.TokenSource(f.ctx(), tok).Token(); err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	if st := f.srv.Stats(); st.TokenRequests != 2 || st.AuthCodeExchanges != 1 || st.Refreshes != 1 {
+		t.Errorf("stats = %+v, want one exchange and one refresh", st)
+	}
+}

@@ -108,10 +108,12 @@ func (s *storage) user(subject string) (User, error) {
 // Health implements op.Storage.
 func (s *storage) Health(context.Context) error { return nil }
 
-// GetClientByClientID implements op.OPStorage: only the one public client exists.
+// GetClientByClientID implements op.OPStorage: only the one public client
+// exists. An unknown client is an invalid_client error rather than a plain
+// one, which the op's refresh path would otherwise answer with a 500.
 func (s *storage) GetClientByClientID(_ context.Context, clientID string) (op.Client, error) {
 	if clientID != s.client.id {
-		return nil, fmt.Errorf("devop: unknown client %q", clientID)
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client_id")
 	}
 	return s.client, nil
 }
