@@ -50,7 +50,7 @@ func (b *syncBuffer) String() string {
 }
 
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	logs   *syncBuffer
 	cb     *callbackServer
@@ -60,7 +60,7 @@ type fixture struct {
 
 // start runs a provider for one test, logging into a buffer that
 // checkNoSecretsLogged inspects.
-func start(t *testing.T, cfg Config) *fixture {
+func start(t testing.TB, cfg Config) *fixture {
 	t.Helper()
 	logs := &syncBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -101,7 +101,7 @@ type callbackServer struct {
 	got []url.Values
 }
 
-func newCallbackServer(t *testing.T) *callbackServer {
+func newCallbackServer(t testing.TB) *callbackServer {
 	cb := &callbackServer{}
 	cb.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cb.mu.Lock()
@@ -114,7 +114,7 @@ func newCallbackServer(t *testing.T) *callbackServer {
 }
 
 // browser is a scripted user agent: a cookie jar and redirects followed.
-func browser(t *testing.T) *http.Client {
+func browser(t testing.TB) *http.Client {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +245,7 @@ func verifyAgainst(raw string, set jose.JSONWebKeySet) (jose.Header, map[string]
 }
 
 // unverifiedClaims decodes a JWT payload without checking it.
-func unverifiedClaims(t *testing.T, raw string) map[string]any {
+func unverifiedClaims(t testing.TB, raw string) map[string]any {
 	t.Helper()
 	parts := strings.Split(raw, ".")
 	if len(parts) != 3 {
