@@ -97,6 +97,7 @@ func commands(f *Factory) []*cobra.Command {
 		NewCmdToken(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdLogout(f, nil),
+		NewCmdDoctor(f, nil),
 		newCmdCompletion(),
 	}
 }
