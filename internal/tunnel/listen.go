@@ -61,7 +61,8 @@ func listenUnix(path string) (net.Listener, error) {
 	}
 	ul := ln.(*net.UnixListener)
 	ul.SetUnlinkOnClose(false)
-	if err := os.Chmod(tmp, 0o600); err == nil {
+	err = os.Chmod(tmp, 0o600)
+	if err == nil {
 		err = os.Link(tmp, path) // unlike Rename, never replaces an existing file
 	}
 	if err != nil {
