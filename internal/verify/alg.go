@@ -6,10 +6,10 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"math/big"
-	"strings"
 	_ "crypto/sha256" // hashes for RS/PS/ES256
 	_ "crypto/sha512" // hashes for RS/PS/ES384 and 512
+	"math/big"
+	"strings"
 )
 
 // Algorithm is a JWS "alg" value pingedge can verify (RFC 7518 §3.1, RFC 8037 §3.1).

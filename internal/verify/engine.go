@@ -113,6 +113,9 @@ func (e *Engine) verifySignature(ctx context.Context, token string) (*Token, err
 	if err := checkTyp(t.Header.Typ, e.policy.TokenTypes); err != nil {
 		return nil, err
 	}
+	if len(t.Signature) == 0 {
+		return nil, errorf(ErrSignature, "signature is missing")
+	}
 	key, err := e.keys.Key(ctx, t.Header.Kid, alg)
 	if err != nil {
 		return nil, err

@@ -140,6 +140,9 @@ func ParseJWK(data []byte) (*Key, error) {
 	default:
 		return nil, errSkipKey
 	}
+	if errors.Is(err, errSkipKey) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: kid %s: %w", ErrJWKS, quoteShort(r.Kid), err)
 	}
@@ -219,7 +222,7 @@ func (r *rawJWK) ecKey() (*ecdsa.PublicKey, error) {
 	case "P-384":
 		spec, _ = specOf(ES384)
 	default:
-		return nil, fmt.Errorf("curve %s is not supported", quoteShort(r.Crv))
+		return nil, errSkipKey // P-521 and others: skipped, not an error for the whole set
 	}
 	x, errX := b64.DecodeString(r.X)
 	y, errY := b64.DecodeString(r.Y)
@@ -237,7 +240,7 @@ func (r *rawJWK) ecKey() (*ecdsa.PublicKey, error) {
 
 func (r *rawJWK) okpKey() (ed25519.PublicKey, error) {
 	if r.Crv != "Ed25519" {
-		return nil, fmt.Errorf("OKP curve %s is not supported", quoteShort(r.Crv))
+		return nil, errSkipKey // Ed448, X25519: not verification keys pingedge uses
 	}
 	x, err := b64.DecodeString(r.X)
 	if err != nil || len(x) != ed25519.PublicKeySize {

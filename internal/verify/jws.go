@@ -32,7 +32,8 @@ type Token struct {
 	SigningInput string // base64url(header) "." base64url(payload), the bytes that were signed
 }
 
-// ParseUnverified splits and decodes a compact JWS without checking its signature or claims:
+// ParseUnverified splits and decodes a compact JWS without checking its signature or claims
+// (an empty signature is let through so inspect can show an alg-none token):
 // for `pingedge inspect` and for Verify's first step, never for an authorization decision.
 // It enforces the structural rules: three unpadded base64url segments (RFC 7515 §7.1), no JWE
 // (five segments), no JSON serialization, the size limits, a strict header without duplicate
@@ -65,17 +66,14 @@ func ParseUnverified(token string, maxBytes int) (*Token, error) {
 	if t.HeaderJSON, err = b64.DecodeString(h); err != nil || len(h) == 0 {
 		return nil, errorf(ErrMalformed, "header is not unpadded base64url")
 	}
+	if err := t.Header.parse(t.HeaderJSON); err != nil {
+		return nil, err
+	}
 	if t.Payload, err = b64.DecodeString(p); err != nil {
 		return nil, errorf(ErrMalformed, "payload is not unpadded base64url")
 	}
 	if t.Signature, err = b64.DecodeString(s); err != nil {
 		return nil, errorf(ErrMalformed, "signature is not unpadded base64url")
-	}
-	if len(t.Signature) == 0 {
-		return nil, errorf(ErrMalformed, "signature is missing")
-	}
-	if err := t.Header.parse(t.HeaderJSON); err != nil {
-		return nil, err
 	}
 	return t, nil
 }

@@ -14,11 +14,11 @@ import (
 
 // RemoteOptions tune a RemoteKeySet. Zero values take the defaults in brackets.
 type RemoteOptions struct {
-	Issuer   string       // for discovery when the JWKS URL is empty
-	Fetcher  Fetcher      // [HTTPFetcher]
+	Issuer   string  // for discovery when the JWKS URL is empty
+	Fetcher  Fetcher // [HTTPFetcher]
 	Now      func() time.Time
-	Logger   *slog.Logger // [discard]
-	Metrics  *Metrics     // [none]
+	Logger   *slog.Logger  // [discard]
+	Metrics  *Metrics      // [none]
 	Cooldown time.Duration // at most one refetch per cooldown [30s]
 	// MinRefresh and MaxRefresh bound Cache-Control max-age [1m, 24h]; DefaultRefresh is used
 	// when the response has none [15m].
