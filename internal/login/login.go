@@ -146,7 +146,9 @@ func (l *loginRun) chooseFlow() (string, error) {
 	return "", errors.New("the issuer supports neither the authorization code flow with PKCE S256 nor the device flow")
 }
 
-func (l *loginRun) canOpen() bool { return !l.p.NoBrowser && l.env.Browser != nil && l.env.CanOpenBrowser }
+func (l *loginRun) canOpen() bool {
+	return !l.p.NoBrowser && l.env.Browser != nil && l.env.CanOpenBrowser
+}
 
 func (l *loginRun) run(ctx context.Context, flow string) (*tokenResponse, string, error) {
 	if flow == FlowDevice {

@@ -45,7 +45,7 @@ type TransientError struct {
 }
 
 func (e *TransientError) Error() string {
-	return fmt.Sprintf("%s endpoint unreachable: %v", e.Endpoint, e.Err)
+	return fmt.Sprintf("%s endpoint not available: %v", e.Endpoint, e.Err)
 }
 
 func (e *TransientError) Unwrap() error { return e.Err }
@@ -128,7 +128,12 @@ func errorResponse(name string, resp *http.Response, body []byte) error {
 	var re rawError
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if json.Unmarshal(body, &re) == nil && re.Error != "" && (mt == "application/json" || mt == "") {
-		return &OAuthError{Endpoint: name, Code: clean(re.Error, 64), Description: clean(re.Description, 200), Status: resp.StatusCode}
+		oe := &OAuthError{Endpoint: name, Code: clean(re.Error, 64), Description: clean(re.Description, 200), Status: resp.StatusCode}
+		// server_error and temporarily_unavailable (RFC 6749 §4.1.2.1) say nothing about the grant.
+		if resp.StatusCode >= 500 || oe.Code == "server_error" || oe.Code == "temporarily_unavailable" {
+			return &TransientError{Endpoint: name, Err: oe}
+		}
+		return oe
 	}
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
 		return &TransientError{Endpoint: name, Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
