@@ -254,3 +254,42 @@ func (f *fixture) userinfo(at string) userinfoResult {
 	_ = json.NewDecoder(resp.Body).Decode(&body)
 	return userinfoResult{resp.StatusCode, body}
 }
+
+// TestResourceIndicators: RFC 8707 resource narrows the access token's
+// audience on both the authorization code and device flows.
+func TestResourceIndicators(t *testing.T) {
+	f := start(t, Config{})
+	verifier := oauth2.GenerateVerifier()
+	q := f.authorize(oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("resource", "https://orders.example.com"))
+	tok, err := f.oauth.Exchange(f.ctx(), q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, at := f.verifyJWT(tok.AccessToken)
+	if aud := strs(at["aud"]); !slices.Equal(aud, []string{"pingedge-cli", "https://orders.example.com"}) {
+		t.Errorf("aud = %v", aud)
+	}
+	if r := f.refresh(tok.RefreshToken); !slices.Contains(strs(unverifiedClaims(t, r.AccessToken)["aud"]), "https://orders.example.com") {
+		t.Errorf("refreshed token lost the resource audience")
+	}
+
+	q = f.authorize(oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("resource", "relative/path"))
+	if q.Get("error") != "invalid_target" {
+		t.Errorf("relative resource: %v, want invalid_target", q)
+	}
+
+	resp, body := f.postForm(deviceAuthPath, url.Values{"client_id": {"pingedge-cli"}, "scope": {"openid"}, "resource": {"https://orders.example.com"}})
+	var da deviceAuth
+	if err := json.Unmarshal(body, &da); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("device authorization: %d %s", resp.StatusCode, body)
+	}
+	if err := f.srv.ApproveDevice(da.UserCode, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if aud := strs(unverifiedClaims(t, f.pollDevice(da).AccessToken)["aud"]); !slices.Contains(aud, "https://orders.example.com") || slices.Contains(aud, DefaultAudience) {
+		t.Errorf("device token aud = %v", aud)
+	}
+	if resp, _ := f.postForm(deviceAuthPath, url.Values{"client_id": {"pingedge-cli"}, "resource": {"x#y"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("bad device resource: %d, want 400", resp.StatusCode)
+	}
+}

@@ -69,17 +69,21 @@ func (a *authRequest) snapshot() *authRequest {
 // redirect URI and scopes; we add what the pingedge client must do: PKCE
 // with S256 (RFC 7636 §4.2; OAuth 2.0 Security BCP §2.1.1 for public
 // clients), and no prompt=none since a login page is always involved.
-func (s *storage) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, userID string) (op.AuthRequest, error) {
+func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, userID string) (op.AuthRequest, error) {
 	if slices.Contains(req.Prompt, oidc.PromptNone) {
 		return nil, oidc.ErrLoginRequired()
 	}
 	if req.CodeChallenge == "" || req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
 		return nil, oidc.ErrInvalidRequest().WithDescription("PKCE with code_challenge_method=S256 is required (RFC 7636)")
 	}
+	audience, err := s.audienceFor(ctx, req.ClientID)
+	if err != nil {
+		return nil, err
+	}
 	a := &authRequest{
 		id: randomHex(16), clientID: req.ClientID, redirectURI: req.RedirectURI,
 		state: req.State, nonce: req.Nonce, scopes: slices.Clone(req.Scopes),
-		audience:     append([]string{req.ClientID}, s.cfg.Audience...),
+		audience:     audience,
 		responseType: req.ResponseType, responseMode: req.ResponseMode,
 		challenge: &oidc.CodeChallenge{Challenge: req.CodeChallenge, Method: req.CodeChallengeMethod},
 		created:   time.Now(), subject: userID,

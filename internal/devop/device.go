@@ -18,9 +18,13 @@ type deviceEntry struct {
 }
 
 // StoreDeviceAuthorization implements op.DeviceAuthorizationStorage.
-func (s *storage) StoreDeviceAuthorization(_ context.Context, clientID, deviceCode, userCode string, expires time.Time, scopes []string) error {
+func (s *storage) StoreDeviceAuthorization(ctx context.Context, clientID, deviceCode, userCode string, expires time.Time, scopes []string) error {
 	if clientID != s.client.id {
 		return fmt.Errorf("devop: unknown client %q", clientID)
+	}
+	audience, err := s.audienceFor(ctx, clientID)
+	if err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -29,7 +33,7 @@ func (s *storage) StoreDeviceAuthorization(_ context.Context, clientID, deviceCo
 		return op.ErrDuplicateUserCode
 	}
 	s.devices[deviceCode] = &deviceEntry{userCode: userCode, state: op.DeviceAuthorizationState{
-		ClientID: clientID, Audience: slices.Clone(s.cfg.Audience),
+		ClientID: clientID, Audience: audience,
 		Scopes: slices.Clone(scopes), Expires: expires,
 	}}
 	s.userCodes[userCode] = deviceCode

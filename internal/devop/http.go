@@ -40,7 +40,7 @@ func (s *Server) handler() http.Handler {
 		_, _ = w.Write([]byte("signed out\n"))
 	})
 	mux.Handle("/", s.provider)
-	return s.count(s.outage(publicClientOnly(s.injectDeviceErrors(s.decorate(mux)))))
+	return s.count(s.outage(publicClientOnly(s.injectDeviceErrors(withResources(s.decorate(mux))))))
 }
 
 // publicClientOnly refuses a client secret at the endpoints a client
