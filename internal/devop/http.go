@@ -28,6 +28,9 @@ const (
 
 const grantTypeDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 
+// maxFormBytes bounds token request bodies; real ones are well under 4 KiB.
+const maxFormBytes = 64 << 10
+
 // handler wraps the op's router: counting first (so outages are counted
 // too), then the outage switch, injected device errors, and the small
 // protocol additions the op does not make itself.
@@ -81,6 +84,7 @@ func (s *Server) count(next http.Handler) http.Handler {
 			c.revocations.Add(1)
 		case tokenPath:
 			c.tokenRequests.Add(1)
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 			_ = r.ParseForm() // the op parses again; a bad form fails there
 			switch r.PostForm.Get("grant_type") {
 			case "authorization_code":

@@ -175,6 +175,11 @@ func (s *storage) TerminateSession(_ context.Context, userID, clientID string) e
 			s.revokeFamilyLocked(f.id)
 		}
 	}
+	for _, at := range s.accessTokens {
+		if at.subject == userID && at.clientID == clientID {
+			at.revoked = true
+		}
+	}
 	return nil
 }
 
@@ -187,6 +192,11 @@ func (s *storage) revokeUser(subject string) int {
 		if f.subject == subject && !f.revoked {
 			s.revokeFamilyLocked(f.id)
 			n++
+		}
+	}
+	for _, at := range s.accessTokens {
+		if at.subject == subject {
+			at.revoked = true
 		}
 	}
 	return n

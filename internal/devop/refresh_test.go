@@ -156,6 +156,9 @@ func TestRevokeUser(t *testing.T) {
 	if r := f.refresh(b.RefreshToken); r.AccessToken == "" {
 		t.Errorf("bob's session died with alice's: %+v", r)
 	}
+	if u := f.userinfo(a1.AccessToken); u.status == http.StatusOK {
+		t.Errorf("alice's access token still accepted at userinfo: %d", u.status)
+	}
 	if r := f.refresh(a1.RefreshToken); r.Error != "invalid_grant" || f.srv.Stats().ReusedRefreshTokens != 0 {
 		t.Errorf("revoked token counted as reuse: %+v %+v", r, f.srv.Stats())
 	}
