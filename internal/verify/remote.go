@@ -97,52 +97,60 @@ func (r *RemoteKeySet) URL() string {
 func (r *RemoteKeySet) Key(ctx context.Context, kid string, alg Algorithm) (*Key, error) {
 	now := r.opts.Now()
 	r.mu.RLock()
-	keys, fresh, lastErr := r.keys, now.Before(r.expires), r.lastErr
-	r.mu.RUnlock()
-	switch k, err := pickKey(keys, kid, alg); {
-	case len(keys) == 0 && !r.mayRefetch("", now):
-		return nil, errorf(ErrKeysUnavailable, "waiting for the refetch cooldown after: %v", lastErr)
-	case len(keys) == 0:
-		if err := r.refresh(ctx); err != nil {
-			return nil, err
-		}
-	case err == nil && fresh:
-		return k, nil
-	case err == nil && !r.mayRefetch("", now):
-		return k, nil // expired, but a fetch was tried within the cooldown: keep the held keys
-	case err == nil:
-		_ = r.refresh(ctx) // on failure the held keys stay (stale-if-error)
-	case !r.mayRefetch(kid, now):
-		r.rememberUnknown(kid, now)
-		return nil, err
-	default:
-		_ = r.refresh(ctx)
-	}
-	r.mu.RLock()
-	keys = r.keys
+	keys, fresh := r.keys, now.Before(r.expires)
 	r.mu.RUnlock()
 	k, err := pickKey(keys, kid, alg)
+	switch {
+	case err == nil && fresh:
+		return k, nil
+	case err == nil:
+		// Expired: refresh if the cooldown allows; on failure the held keys stay (stale-if-error).
+		_, _ = r.tryRefresh(ctx, "", now)
+		if k2, err2 := r.pick(kid, alg); err2 == nil {
+			return k2, nil
+		}
+		return k, nil
+	case len(keys) == 0:
+		if ferr, tried := r.tryRefresh(ctx, "", now); !tried || ferr != nil {
+			return nil, r.unavailable(ferr)
+		}
+		return r.pick(kid, alg)
+	}
+	// Unknown kid: refetch once per cooldown, never for a kid just found missing.
+	if _, tried := r.tryRefresh(ctx, kid, now); !tried {
+		r.rememberUnknown(kid, now)
+		return nil, err
+	}
+	k, err = r.pick(kid, alg)
 	if err != nil && kid != "" {
 		r.rememberUnknown(kid, r.opts.Now())
 	}
 	return k, err
 }
 
-// mayRefetch says whether an unknown kid (or, with kid "", an expired set) may trigger a fetch:
-// not while the kid is remembered as unknown, and not within the cooldown of the last attempt.
-func (r *RemoteKeySet) mayRefetch(kid string, now time.Time) bool {
+func (r *RemoteKeySet) pick(kid string, alg Algorithm) (*Key, error) {
+	r.mu.RLock()
+	keys := r.keys
+	r.mu.RUnlock()
+	if len(keys) == 0 {
+		return nil, r.unavailable(nil)
+	}
+	return pickKey(keys, kid, alg)
+}
+
+func (r *RemoteKeySet) unavailable(err error) error {
+	if err != nil {
+		return err
+	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if kid != "" {
-		if until, ok := r.unknown[kid]; ok && now.Before(until) {
-			return false
-		}
-	}
-	// Joining a fetch already under way costs the issuer nothing.
-	return r.inflight != nil || r.lastTry.IsZero() || now.Sub(r.lastTry) >= r.opts.Cooldown
+	return errorf(ErrKeysUnavailable, "no keys held; last fetch: %v (next try after the %s cooldown)", r.lastErr, r.opts.Cooldown)
 }
 
 func (r *RemoteKeySet) rememberUnknown(kid string, now time.Time) {
+	if kid == "" {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.unknown) >= maxUnknownKids {
@@ -155,22 +163,49 @@ func (r *RemoteKeySet) rememberUnknown(kid string, now time.Time) {
 	r.unknown[kid] = now.Add(r.opts.UnknownKidTTL)
 }
 
-// Refresh fetches the JWKS now (one fetch at a time: concurrent callers wait for the same one).
-// On failure the keys already held stay in use.
-func (r *RemoteKeySet) Refresh(ctx context.Context) error { return r.refresh(ctx) }
+// Refresh fetches the JWKS now, ignoring the cooldown (one fetch at a time: concurrent callers
+// wait for the same one). On failure the keys already held stay in use.
+func (r *RemoteKeySet) Refresh(ctx context.Context) error {
+	r.mu.Lock()
+	c := r.startLocked()
+	r.mu.Unlock()
+	return r.wait(ctx, c)
+}
 
-func (r *RemoteKeySet) refresh(ctx context.Context) error {
+// tryRefresh joins the fetch under way, or starts one if the cooldown since the last attempt
+// has passed and kid (when given) is not remembered as unknown. The check and the start happen
+// under one lock, so a flood of requests cannot start two fetches. tried reports whether a
+// fetch was joined or started.
+func (r *RemoteKeySet) tryRefresh(ctx context.Context, kid string, now time.Time) (err error, tried bool) {
 	r.mu.Lock()
 	c := r.inflight
 	if c == nil {
-		c = &call{done: make(chan struct{})}
-		r.inflight = c
-		r.lastTry = r.opts.Now()
-		r.mu.Unlock()
-		go r.doFetch(c)
-	} else {
-		r.mu.Unlock()
+		if until, ok := r.unknown[kid]; kid != "" && ok && now.Before(until) {
+			r.mu.Unlock()
+			return nil, false
+		}
+		if !r.lastTry.IsZero() && now.Sub(r.lastTry) < r.opts.Cooldown {
+			r.mu.Unlock()
+			return nil, false
+		}
+		c = r.startLocked()
 	}
+	r.mu.Unlock()
+	return r.wait(ctx, c), true
+}
+
+func (r *RemoteKeySet) startLocked() *call {
+	if r.inflight != nil {
+		return r.inflight
+	}
+	c := &call{done: make(chan struct{})}
+	r.inflight = c
+	r.lastTry = r.opts.Now()
+	go r.doFetch(c)
+	return c
+}
+
+func (r *RemoteKeySet) wait(ctx context.Context, c *call) error {
 	select {
 	case <-c.done:
 		return c.err
