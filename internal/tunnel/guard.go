@@ -53,8 +53,8 @@ func (g *guard) hostOK(hostport string) bool {
 	if !ok || (g.port != 0 && port != g.port) {
 		return false
 	}
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	if host == "localhost" || g.hosts[host] {
+	name := strings.ToLower(strings.TrimSuffix(host, ".")) // a trailing dot is the same DNS name
+	if name == "localhost" || g.hosts[name] {
 		return true
 	}
 	ip, err := netip.ParseAddr(host)
@@ -68,22 +68,22 @@ func (g *guard) hostOK(hostport string) bool {
 func splitHost(hostport string) (string, int, bool) {
 	host, p, err := net.SplitHostPort(hostport)
 	if err != nil {
-		if strings.HasPrefix(hostport, "[") && strings.HasSuffix(hostport, "]") {
-			return hostport[1 : len(hostport)-1], 80, true
+		if inner, ok := strings.CutPrefix(hostport, "["); ok && strings.HasSuffix(inner, "]") && strings.Contains(inner, ":") {
+			return inner[:len(inner)-1], 80, true
 		}
 		if hostport == "" || strings.Contains(hostport, ":") {
 			return "", 0, false
 		}
 		return hostport, 80, true
 	}
-	if host == "" {
-		return "", 0, false
+	if host == "" || (strings.HasPrefix(hostport, "[") != strings.Contains(host, ":")) {
+		return "", 0, false // brackets are for IPv6 literals only (RFC 3986 §3.2.2)
 	}
 	if p == "" {
 		return host, 80, true
 	}
 	port, err := strconv.Atoi(p)
-	if err != nil || port <= 0 || port > 65535 {
+	if err != nil || port <= 0 || port > 65535 || strings.Trim(p, "0123456789") != "" {
 		return "", 0, false
 	}
 	return host, port, true
