@@ -107,6 +107,7 @@ type Server struct {
 	injectCode  string
 	injectTimes int
 
+	closing   chan struct{} // closed by Close; ends the ctx watcher
 	closeOnce sync.Once
 	closeErr  error
 	served    chan struct{}
@@ -135,7 +136,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			s.log.Error("devop: serve stopped", "error", err)
 		}
 	}()
-	context.AfterFunc(ctx, func() { _ = s.Close() })
+	go func() {
+		select {
+		case <-ctx.Done():
+			_ = s.Close()
+		case <-s.closing:
+		}
+	}()
 	s.log.Info("devop: OpenID provider listening", "issuer", s.issuer, "client_id", cfg.ClientID)
 	return s, nil
 }
@@ -145,7 +152,7 @@ func newServer(cfg Config, issuer string) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{cfg: cfg, issuer: issuer, log: log, served: make(chan struct{})}
+	s := &Server{cfg: cfg, issuer: issuer, log: log, served: make(chan struct{}), closing: make(chan struct{})}
 	store, err := newStorage(cfg, issuer, log, &s.stats)
 	if err != nil {
 		return nil, err
@@ -231,6 +238,7 @@ func (s *Server) Users() []User { return s.store.userList() }
 // must not hold up a test's cleanup). It is safe to call more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.closing)
 		ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
 		defer cancel()
 		if err := s.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
