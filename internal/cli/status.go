@@ -127,8 +127,8 @@ func inWords(d time.Duration) string {
 	switch {
 	case d < time.Minute:
 		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < time.Hour-30*time.Second:
+		return fmt.Sprintf("%dm", int(d.Round(time.Minute).Minutes())) // 4m59s reads as 5m
 	case d < 48*time.Hour:
 		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
 	}
