@@ -104,4 +104,3 @@ func buildPingedge(t *testing.T) string {
 	}
 	return bin
 }
-
