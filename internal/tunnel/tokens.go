@@ -149,10 +149,19 @@ func (k *keeper) failed(err error) error {
 	if errors.Is(err, context.Canceled) {
 		return err
 	}
-	k.backoff = min(max(2*k.backoff, firstBackoff), maxBackoff)
+	k.backoff = min(max(2*k.backoff, firstBackoff), k.maxBackoff())
 	k.retryAt = k.now().Add(k.backoff)
 	k.log.Warn("token refresh failed; keeping the current token while it is valid", "retry_in", k.backoff, "error", err)
 	return fmt.Errorf("%w: %w", ErrIssuerUnavailable, err)
+}
+
+// maxBackoff caps retries at 30s, or at a quarter of a short token's lifetime, so an outage
+// shorter than the lifetime is noticed before the held token runs out.
+func (k *keeper) maxBackoff() time.Duration {
+	if l := k.cur.Load().lifetime(); l > 0 && l/4 < maxBackoff {
+		return max(l/4, firstBackoff)
+	}
+	return maxBackoff
 }
 
 // store makes tok current unless it is already held or older, and wakes the refresher.
