@@ -315,5 +315,9 @@ type syncWriter struct {
 	w  *strings.Builder
 }
 
-func (s *syncWriter) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.w.Write(p) }
-func (s *syncWriter) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.w.String() }
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+func (s *syncWriter) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.w.String() }
