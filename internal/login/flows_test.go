@@ -180,3 +180,26 @@ func equalDurations(a, b []time.Duration) bool {
 	}
 	return true
 }
+
+// TestPKCENoBrowserPrintsURL: with --no-browser the URL goes to the prompt; the person opens it.
+func TestPKCENoBrowserPrintsURL(t *testing.T) {
+	h := newHarness(t, devop.Config{})
+	p := h.params(login.FlowPKCE)
+	p.NoBrowser = true
+	go func() {
+		for range 500 {
+			if _, after, ok := strings.Cut(h.out.String(), "sign in:\n\n  "); ok {
+				u, _, _ := strings.Cut(after, "\n")
+				_ = h.browser.Open(context.Background(), u)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	if _, err := login.Login(t.Context(), p, h.env()); err != nil {
+		t.Fatalf("login: %v\n%s", err, h.out.String())
+	}
+	if !strings.Contains(h.out.String(), "Open this URL in a browser") {
+		t.Errorf("prompt:\n%s", h.out.String())
+	}
+}

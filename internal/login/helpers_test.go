@@ -82,13 +82,13 @@ func (s *sleeper) Waits() []time.Duration {
 // authorize URL walks through devop's auto-login page into pingedge's loopback callback, as a
 // person's browser would. It records every URL it visited (to grep output for the code).
 type scriptedBrowser struct {
-	t       *testing.T
+	t       testing.TB
 	mu      sync.Mutex
 	visited []string
 	done    chan error
 }
 
-func newScriptedBrowser(t *testing.T) *scriptedBrowser {
+func newScriptedBrowser(t testing.TB) *scriptedBrowser {
 	return &scriptedBrowser{t: t, done: make(chan error, 8)}
 }
 
@@ -134,7 +134,7 @@ func (b *scriptedBrowser) codes() []string {
 
 // harness is one provider plus everything a login needs.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	op      *devop.Server
 	opLog   *syncBuffer
 	clock   *clock
@@ -146,7 +146,7 @@ type harness struct {
 	state   string
 }
 
-func newHarness(t *testing.T, cfg devop.Config) *harness {
+func newHarness(t testing.TB, cfg devop.Config) *harness {
 	t.Helper()
 	opLog := &syncBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(opLog, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -42,7 +42,13 @@ func Logout(ctx context.Context, cfg SourceConfig) (*LogoutResult, error) {
 		sess = nil
 	}
 	rt, err := cfg.Store.Get(ctx, cfg.Profile)
-	if err != nil && !errors.Is(err, credstore.ErrNotFound) {
+	switch {
+	case err == nil, errors.Is(err, credstore.ErrNotFound):
+	case sess == nil && errors.Is(err, credstore.ErrUnavailable):
+		// Never logged in here, and no keychain to look in: nothing to log out of.
+		res.Warnings = append(res.Warnings, fmt.Sprintf("could not check the keychain: %v", err))
+		return res, nil
+	default:
 		return nil, fmt.Errorf("read the refresh token of profile %s: %w", cfg.Profile, err)
 	}
 	switch {
