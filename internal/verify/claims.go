@@ -3,6 +3,7 @@ package verify
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -93,9 +94,11 @@ type claimTypeError string
 func (e claimTypeError) Error() string { return string(e) }
 
 func decodeString(v json.RawMessage, dst *string) error {
-	if len(v) == 0 || v[0] != '"' || json.Unmarshal(v, dst) != nil {
+	s, ok := jsonString(v)
+	if !ok {
 		return claimTypeError("must be a string")
 	}
+	*dst = s
 	return nil
 }
 
@@ -144,8 +147,8 @@ func decodeNumericDate(v json.RawMessage) (time.Time, error) {
 	if len(v) == 0 || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) {
 		return time.Time{}, claimTypeError("must be a number of seconds")
 	}
-	var f float64
-	if err := json.Unmarshal(v, &f); err != nil || math.IsInf(f, 0) || f < 0 || f > 1<<40 {
+	f, err := strconv.ParseFloat(string(v), 64)
+	if err != nil || math.IsInf(f, 0) || f < 0 || f > 1<<40 {
 		return time.Time{}, claimTypeError("must be a number of seconds after 1970")
 	}
 	sec, frac := math.Modf(f)

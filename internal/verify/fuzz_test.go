@@ -110,4 +110,3 @@ func FuzzParseJWKS(f *testing.F) {
 		}
 	})
 }
-

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"encoding/json"
 	"strings"
 )
 
@@ -89,8 +88,8 @@ func (hd *Header) parse(data []byte) error {
 	for _, m := range members {
 		switch m.Name {
 		case "alg", "kid", "typ", "cty":
-			var v string
-			if json.Unmarshal(m.Value, &v) != nil {
+			v, ok := jsonString(m.Value)
+			if !ok {
 				return errorf(ErrHeader, "%s is not a string", m.Name)
 			}
 			hd.set(m.Name, v)

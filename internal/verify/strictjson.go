@@ -59,7 +59,8 @@ func (s *scanner) object(depth int, keep bool) ([]member, error) {
 	}
 	s.pos++
 	var members []member
-	seen := make(map[string]struct{}, 8)
+	var names []string       // duplicate check: a linear scan while small,
+	var seen map[string]bool // then a map, so a hostile object stays O(n)
 	s.ws()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
 		s.pos++
@@ -71,10 +72,10 @@ func (s *scanner) object(depth int, keep bool) ([]member, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, dup := seen[name]; dup {
+		if dupName(names, seen, name) {
 			return nil, errDuplicate{name}
 		}
-		seen[name] = struct{}{}
+		names, seen = addName(names, seen, name)
 		s.ws()
 		if s.pos >= len(s.data) || s.data[s.pos] != ':' {
 			return nil, errJSON
@@ -102,6 +103,54 @@ func (s *scanner) object(depth int, keep bool) ([]member, error) {
 			return nil, errJSON
 		}
 	}
+}
+
+const linearNames = 16
+
+func dupName(names []string, seen map[string]bool, name string) bool {
+	if seen != nil {
+		return seen[name]
+	}
+	for _, n := range names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+func addName(names []string, seen map[string]bool, name string) ([]string, map[string]bool) {
+	if seen != nil {
+		seen[name] = true
+		return names, seen
+	}
+	if len(names) < linearNames {
+		return append(names, name), nil
+	}
+	seen = make(map[string]bool, 2*linearNames)
+	for _, n := range names {
+		seen[n] = true
+	}
+	seen[name] = true
+	return names, seen
+}
+
+// jsonString returns the value of a JSON string the scanner has already validated, without
+// encoding/json when it has no escapes (the common case for every claim).
+func jsonString(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	for _, c := range v[1 : len(v)-1] {
+		if c == '\\' {
+			var out string
+			if json.Unmarshal(v, &out) != nil {
+				return "", false
+			}
+			return out, true
+		}
+	}
+	return string(v[1 : len(v)-1]), true
 }
 
 // errDuplicate names the repeated member so the reason is useful in a log.
