@@ -27,7 +27,11 @@ func (t *Tunnel) newProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite:        t.rewrite,
 		Transport:      &retryTransport{base: t.opts.Transport, k: t.keeper},
-		FlushInterval:  -1, // stream as it comes: SSE, chunked downloads, long polls
+		// Streaming responses are flushed as they come without FlushInterval -1: ReverseProxy
+		// flushes every write of a text/event-stream or unknown-length (chunked) response by
+		// itself. -1 would also flush each write of fixed-length bodies, which only costs: 7 % of
+		// throughput in BenchmarkTunnelVsBare. TestStreamingResponsesFlowThrough pins the streaming.
+		FlushInterval:  0,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   t.upstreamError,
 		ErrorLog:       nil,
