@@ -98,6 +98,7 @@ func commands(f *Factory) []*cobra.Command {
 		NewCmdStatus(f, nil),
 		NewCmdLogout(f, nil),
 		NewCmdDoctor(f, nil),
+		newCmdEdge(f),
 		newCmdCompletion(),
 	}
 }

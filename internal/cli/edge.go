@@ -1,0 +1,166 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pingedge/pingedge/internal/edge"
+	"github.com/pingedge/pingedge/internal/verify"
+)
+
+// newCmdEdge is the parent of the server-side commands (serve here; worker build elsewhere).
+func newCmdEdge(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "edge",
+		Short: "Run the verification core in front of an API",
+		Long: `Commands that put pingedge's verification core in front of an API: a gateway or a
+forward-auth endpoint ("edge serve"), driven by the same policy file as "pingedge verify".`,
+	}
+	cmd.AddCommand(newCmdEdgeServe(f, nil))
+	return cmd
+}
+
+// EdgeServeOptions are the flags of `pingedge edge serve`.
+type EdgeServeOptions struct {
+	Policy         string
+	Listen         string
+	OpsListen      string
+	Origin         string
+	ForwardAuth    bool
+	TrustedProxies []string
+	ReloadInterval time.Duration
+}
+
+func newCmdEdgeServe(f *Factory, runF func(context.Context, *EdgeServeOptions) error) *cobra.Command {
+	opts := &EdgeServeOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve --policy FILE (--origin URL | --forward-auth)",
+		Short: "Serve a gateway (--origin) or a forward-auth endpoint (--forward-auth)",
+		Long: `Serve the policy in front of an API.
+
+With --origin URL, pingedge is the gateway: a request with a token the policy allows goes on to
+the origin with Authorization and client-sent identity headers removed and the policy's identity
+headers set; others get 401 (with WWW-Authenticate) or 403.
+
+With --forward-auth, pingedge answers nginx auth_request, Traefik ForwardAuth, Caddy forward_auth
+or Envoy ext_authz: 200 with the identity headers, or 401/403. The original method and URI are
+read from X-Forwarded-Method/-Uri or X-Original-Method/-URI/-URL sent by --trusted-proxies.
+
+One audit JSON line per request goes to stdout; logs go to stderr. /healthz, /readyz and /metrics
+are served on --listen, or on --ops-listen when given. The policy reloads on SIGHUP and when the
+file changes; a policy that does not load is logged and the last good one stays in force.`,
+		Example: `  pingedge edge serve --policy policy.yaml --origin http://127.0.0.1:3000 --listen :8000
+  pingedge edge serve --policy policy.yaml --forward-auth --listen 127.0.0.1:9000`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return edgeServeRun(cmd.Context(), f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Policy, "policy", "", "policy file (YAML)")
+	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8000", "address to serve on")
+	fl.StringVar(&opts.OpsListen, "ops-listen", "", "serve /healthz, /readyz and /metrics here instead of on --listen")
+	fl.StringVar(&opts.Origin, "origin", "", "gateway mode: the API to pass allowed requests to")
+	fl.BoolVar(&opts.ForwardAuth, "forward-auth", false, "forward-auth mode: answer a proxy's auth subrequests")
+	fl.StringSliceVar(&opts.TrustedProxies, "trusted-proxies", []string{"127.0.0.0/8", "::1/128"},
+		"proxies whose X-Forwarded-*/X-Original-* headers are believed (CIDRs or addresses)")
+	fl.DurationVar(&opts.ReloadInterval, "reload-interval", edge.DefaultReloadInterval, "how often to check the policy file for changes (0 turns it off)")
+	return cmd
+}
+
+func edgeServeRun(ctx context.Context, f *Factory, opts *EdgeServeOptions) error {
+	eo, err := edgeOptions(f, opts)
+	if err != nil {
+		return err
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	eo.Reload = hup
+	srv, err := edge.New(eo)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	ln, ops, err := edgeListen(opts)
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err, Hint: "choose a free address with --listen"}
+	}
+	eo.Logger.Info("serving", "mode", edgeMode(opts), "addr", "http://"+ln.Addr().String(), "policy", opts.Policy)
+	if ops != nil {
+		eo.Logger.Info("serving health and metrics", "addr", "http://"+ops.Addr().String())
+	}
+	return srv.Serve(ctx, ln, ops)
+}
+
+// edgeOptions maps flags to edge.Options; every mistake here is a usage error (exit 2).
+func edgeOptions(f *Factory, opts *EdgeServeOptions) (edge.Options, error) {
+	level := slog.LevelInfo
+	if f.Global.Verbose {
+		level = slog.LevelDebug
+	}
+	eo := edge.Options{
+		PolicyFile: opts.Policy, ForwardAuth: opts.ForwardAuth, Audit: f.IO.Out, Now: f.Now,
+		Logger:  slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level})),
+		Fetcher: edgeFetcher(f), ReloadInterval: opts.ReloadInterval,
+	}
+	if opts.ReloadInterval == 0 {
+		eo.ReloadInterval = -1
+	}
+	switch {
+	case opts.Policy == "":
+		return eo, usageError("edge serve needs --policy FILE")
+	case (opts.Origin == "") == !opts.ForwardAuth:
+		return eo, usageError("edge serve needs exactly one of --origin URL or --forward-auth")
+	}
+	if opts.Origin != "" {
+		u, err := url.Parse(opts.Origin)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return eo, usageError("--origin %q: give an http(s) URL such as http://127.0.0.1:3000", opts.Origin)
+		}
+		eo.Origin = u
+	}
+	tp, err := edge.ParseTrustedProxies(opts.TrustedProxies)
+	if err != nil {
+		return eo, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--trusted-proxies: %w", err)}
+	}
+	eo.TrustedProxies = tp
+	return eo, nil
+}
+
+func edgeListen(opts *EdgeServeOptions) (net.Listener, net.Listener, error) {
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen on %s: %w", opts.Listen, err)
+	}
+	if opts.OpsListen == "" {
+		return ln, nil, nil
+	}
+	ops, err := net.Listen("tcp", opts.OpsListen)
+	if err != nil {
+		return nil, nil, errors.Join(fmt.Errorf("listen on %s: %w", opts.OpsListen, err), ln.Close())
+	}
+	return ln, ops, nil
+}
+
+func edgeMode(opts *EdgeServeOptions) string {
+	if opts.ForwardAuth {
+		return "forward-auth"
+	}
+	return "gateway to " + opts.Origin
+}
+
+// edgeFetcher fetches JWKS and discovery documents with the factory's client (timeouts set).
+func edgeFetcher(f *Factory) verify.Fetcher { return &verify.HTTPFetcher{Client: f.HTTP} }

@@ -1,0 +1,98 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+
+	"github.com/pingedge/pingedge/internal/verify"
+)
+
+// passKey carries the decision from the handler to the proxy's Rewrite.
+type passKey struct{}
+
+type pass struct {
+	d         *verify.Decision
+	requestID string
+	idHeader  string
+}
+
+// serveGateway decides the request and either refuses it or proxies it to the origin.
+func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
+	eng := s.policy.engine()
+	idHeader := eng.Policy().RequestIDHeader
+	rid := requestID(r.Header.Get(idHeader))
+	d := eng.Decide(r.Context(), verify.Request{Method: r.Method, Path: r.URL.EscapedPath(), Header: r.Header, RequestID: rid})
+	s.audit.write(d.Audit)
+	w.Header().Set(idHeader, rid)
+	if !d.Allow {
+		deny(w, &d)
+		return
+	}
+	ctx := context.WithValue(r.Context(), passKey{}, &pass{d: &d, requestID: rid, idHeader: idHeader})
+	s.proxy.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// newProxy builds the reverse proxy. Rewrite (not Director) so that hop-by-hop headers and the
+// client's X-Forwarded-*/Forwarded headers are dropped before we add ours, and a client cannot
+// pass a forged X-Forwarded-For to the origin. FlushInterval -1 flushes every write, so
+// streamed responses (SSE, chunked) reach the client as they are produced; WebSocket and other
+// Upgrade requests are passed through by ReverseProxy itself.
+func (s *Server) newProxy() *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite:       s.rewrite,
+		Transport:     s.opts.Transport,
+		FlushInterval: -1,
+		ErrorHandler:  s.proxyError,
+	}
+}
+
+func (s *Server) rewrite(pr *httputil.ProxyRequest) {
+	p := pr.In.Context().Value(passKey{}).(*pass)
+	// The origin gets the path the rules matched, not the raw one: an origin that normalises
+	// differently (dot segments, repeated slashes, %2e) cannot be reached on a path the policy
+	// never saw.
+	if u, err := url.PathUnescape(p.d.Path); err == nil && p.d.Path != "" {
+		pr.Out.URL.Path, pr.Out.URL.RawPath = u, p.d.Path
+	}
+	pr.SetURL(s.opts.Origin)
+	pr.SetXForwarded()
+	stripHeaders(pr.Out.Header, p.d.StripHeaders)
+	for k, v := range p.d.SetHeaders {
+		pr.Out.Header[k] = []string{v}
+	}
+	pr.Out.Header.Set(p.idHeader, p.requestID)
+}
+
+// stripHeaders removes the credentials and every client-sent copy of an identity header,
+// including spellings with underscores: CGI-style origins (PHP, WSGI, Rack) read X_Auth_User
+// and X-Auth-User as the same HTTP_X_AUTH_USER variable.
+func stripHeaders(h http.Header, names []string) {
+	for _, n := range names {
+		h.Del(n)
+	}
+	for k := range h {
+		if !strings.ContainsRune(k, '_') {
+			continue
+		}
+		alias := http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
+		for _, n := range names {
+			if strings.EqualFold(alias, n) {
+				delete(h, k)
+				break
+			}
+		}
+	}
+}
+
+func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) {
+		return // the client went away; nothing to answer
+	}
+	s.prom.upstreamErrors.Inc()
+	s.log.Warn("origin did not answer", "path", r.URL.Path, "err", err)
+	plain(w, http.StatusBadGateway, http.StatusText(http.StatusBadGateway))
+}

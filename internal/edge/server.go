@@ -1,0 +1,164 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"time"
+
+	"github.com/pingedge/pingedge/internal/verify"
+)
+
+// Server is a gateway or forward-auth server. Build it with New, run it with Serve.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	metrics *verify.Metrics // shared by every engine the policy reloads build
+	policy  policyHolder
+	prom    *promMetrics
+	audit   *auditSink
+	proxy   *httputil.ReverseProxy // gateway mode only
+}
+
+// New checks opts and loads the policy. It fetches nothing: keys are loaded by Serve.
+func New(opts Options) (*Server, error) {
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	opts.defaults()
+	s := &Server{opts: opts, log: opts.Logger, metrics: &verify.Metrics{}}
+	s.prom = newPromMetrics(s)
+	s.audit = newAuditSink(opts.Audit, opts.Logger)
+	if err := s.initPolicy(); err != nil {
+		return nil, err
+	}
+	if opts.Origin != nil {
+		s.proxy = s.newProxy()
+	}
+	return s, nil
+}
+
+// Engine returns the engine of the policy in force (it changes on reload).
+func (s *Server) Engine() *verify.Engine { return s.policy.engine() }
+
+// Metrics returns the verification counters shared across reloads.
+func (s *Server) Metrics() *verify.Metrics { return s.metrics }
+
+// Handler serves the gateway or forward-auth endpoint and, when withOps is set, /healthz,
+// /readyz and /metrics on the same listener. Those three paths are matched exactly and before
+// the policy; every other path goes to the policy. No ServeMux: its path cleaning and
+// redirects would act before the policy's own normalisation.
+func (s *Server) Handler(withOps bool) http.Handler {
+	ops := s.OpsHandler()
+	main := http.HandlerFunc(s.serveForwardAuth)
+	if s.proxy != nil {
+		main = s.serveGateway
+	}
+	if !withOps {
+		return main
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz", "/readyz", "/metrics":
+			if r.URL.RawPath == "" {
+				ops.ServeHTTP(w, r)
+				return
+			}
+		}
+		main.ServeHTTP(w, r)
+	})
+}
+
+// OpsHandler serves /healthz (the process answers), /readyz (keys are loaded, so tokens can be
+// verified) and /metrics (Prometheus text format).
+func (s *Server) OpsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		plain(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.policy.engine().Ready() {
+			plain(w, http.StatusServiceUnavailable, "signing keys not loaded yet")
+			return
+		}
+		plain(w, http.StatusOK, "ready")
+	})
+	mux.Handle("GET /metrics", s.prom.handler())
+	return mux
+}
+
+// Serve runs until ctx ends, then shuts down gracefully: listeners close, in-flight requests
+// get up to ShutdownTimeout to finish, buffered audit lines are flushed. ops may be nil, in
+// which case /healthz, /readyz and /metrics are served on ln.
+func (s *Server) Serve(ctx context.Context, ln, ops net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go s.watch(ctx)
+	go s.warmKeys(ctx, s.policy.engine().KeySet())
+	go s.audit.loop(ctx)
+
+	servers := []*http.Server{s.httpServer(s.Handler(ops == nil))}
+	listeners := []net.Listener{ln}
+	if ops != nil {
+		servers = append(servers, s.httpServer(s.OpsHandler()))
+		listeners = append(listeners, ops)
+	}
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		err = fmt.Errorf("serve: %w", err)
+	}
+	s.shutdown(servers)
+	s.audit.Flush()
+	return err
+}
+
+func (s *Server) shutdown(servers []*http.Server) {
+	sctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer cancel()
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Warn("graceful shutdown timed out; closing the remaining connections", "err", err)
+			_ = srv.Close()
+		}
+	}
+}
+
+// httpServer sets the limits a server facing clients needs. No ReadTimeout or WriteTimeout:
+// uploads and streamed responses (SSE, long polls, WebSocket) may legitimately last; the
+// header timeout stops slowloris, the idle timeout frees keep-alive connections.
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// deny answers a refused request. The body says only the status: the reason is in the audit
+// line, not for the client. no-store because the answer depends on the credentials.
+func deny(w http.ResponseWriter, d *verify.Decision) {
+	if d.WWWAuthenticate != "" {
+		w.Header().Set("WWW-Authenticate", d.WWWAuthenticate)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	plain(w, d.Status, http.StatusText(d.Status))
+}
+
+func plain(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
