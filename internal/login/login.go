@@ -205,6 +205,11 @@ func (l *loginRun) save(ctx context.Context, flow string, resp *tokenResponse, i
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := lockProfile(ctx, paths.Lock, l.p.Profile) // a running tunnel may be refreshing
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if err := l.saveRefresh(ctx, resp.RefreshToken); err != nil {
 		return nil, err
 	}

@@ -146,13 +146,19 @@ func (s *Source) refreshOnce(ctx context.Context, good func(secret.AccessToken) 
 
 // lock takes the profile's file lock, waiting (while ctx allows) for another process's refresh.
 func (s *Source) lock(ctx context.Context) (func(), error) {
-	if err := os.MkdirAll(filepath.Dir(s.paths.Lock), 0o700); err != nil {
-		return nil, fmt.Errorf("lock for profile %s: %w", s.cfg.Profile, err)
+	return lockProfile(ctx, s.paths.Lock, s.cfg.Profile)
+}
+
+// lockProfile takes the lock every writer of a profile's credentials holds: refresh, login and
+// logout, so none of them can save a refresh token over another's.
+func lockProfile(ctx context.Context, path, profile string) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("lock for profile %s: %w", profile, err)
 	}
-	fl := flock.New(s.paths.Lock, flock.SetPermissions(0o600))
+	fl := flock.New(path, flock.SetPermissions(0o600))
 	ok, err := fl.TryLockContext(ctx, 20*time.Millisecond)
 	if err != nil || !ok {
-		return nil, fmt.Errorf("wait for another pingedge refreshing profile %s: %w", s.cfg.Profile, err)
+		return nil, fmt.Errorf("wait for another pingedge using profile %s: %w", profile, err)
 	}
 	return func() { _ = fl.Unlock() }, nil
 }
