@@ -58,9 +58,11 @@ type cliEnv struct {
 	clock   *testClock
 	env     map[string]string
 	keyring *credstore.MemoryBackend
-	visited *lockedBuffer // every URL the scripted browser went through
-	all     *lockedBuffer // every byte any run wrote to stdout or stderr, for the secret grep
-	onSleep func()        // runs at each device-flow poll, before the wait
+	// keyringOverride replaces the in-memory keychain when set.
+	keyringOverride credstore.Backend
+	visited         *lockedBuffer // every URL the scripted browser went through
+	all             *lockedBuffer // every byte any run wrote to stdout or stderr, for the secret grep
+	onSleep         func()        // runs at each device-flow poll, before the wait
 }
 
 func newCLIEnv(t *testing.T, cfg devop.Config) *cliEnv {
@@ -105,13 +107,17 @@ func (e *cliEnv) browser() login.Browser {
 // run executes one pingedge command line in-process and returns its exit code and streams.
 func (e *cliEnv) run(args ...string) (code int, stdout, stderr string) {
 	var out, errOut lockedBuffer
+	var kc credstore.Backend = e.keyring
+	if e.keyringOverride != nil {
+		kc = e.keyringOverride
+	}
 	f := &Factory{
 		IO:      IOStreams{In: strings.NewReader(""), Out: io.MultiWriter(&out, e.all), ErrOut: io.MultiWriter(&errOut, e.all)},
 		Getenv:  func(k string) string { return e.env[k] },
 		Now:     e.clock.Now,
 		HTTP:    &http.Client{Timeout: 10 * time.Second},
 		Global:  &GlobalOptions{},
-		Keyring: e.keyring,
+		Keyring: kc,
 		Browser: e.browser(),
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			if e.onSleep != nil {
