@@ -51,6 +51,15 @@ type Rule struct {
 	Line    int      // where it is in the file, for messages
 
 	pattern []string
+	lines   map[string]int // line of each field ("path", "methods[1]"), from ParsePolicy
+}
+
+// lineOf is the line of one of the rule's fields, else of the rule.
+func (r *Rule) lineOf(field string) int {
+	if l, ok := r.lines[field]; ok {
+		return l
+	}
+	return r.Line
 }
 
 // Forward maps an identity header sent to the origin to a claim path.
@@ -166,12 +175,12 @@ func (r *Rule) compile(i int) error {
 	field := fmt.Sprintf("rules[%d]", i)
 	pat, err := compilePattern(r.Path)
 	if err != nil {
-		return &PolicyError{Line: r.Line, Field: field + ".path", Msg: err.Error()}
+		return &PolicyError{Line: r.lineOf("path"), Field: field + ".path", Msg: err.Error()}
 	}
 	r.pattern = pat
 	for j, m := range r.Methods {
 		if !validMethod(m) {
-			return &PolicyError{Line: r.Line, Field: fmt.Sprintf("%s.methods[%d]", field, j), Msg: fmt.Sprintf("unknown method %q", m)}
+			return &PolicyError{Line: r.lineOf(fmt.Sprintf("methods[%d]", j)), Field: fmt.Sprintf("%s.methods[%d]", field, j), Msg: fmt.Sprintf("unknown method %q", m)}
 		}
 	}
 	switch r.Allow {
@@ -179,11 +188,11 @@ func (r *Rule) compile(i int) error {
 		r.Allow = AccessAuthenticated
 	case AccessAnyone, AccessDeny:
 		if len(r.Roles)+len(r.Scopes) > 0 {
-			return &PolicyError{Line: r.Line, Field: field + ".allow", Msg: fmt.Sprintf("%s cannot be combined with roles or scopes", r.Allow)}
+			return &PolicyError{Line: r.lineOf("allow"), Field: field + ".allow", Msg: fmt.Sprintf("%s cannot be combined with roles or scopes", r.Allow)}
 		}
 	case AccessAuthenticated:
 	default:
-		return &PolicyError{Line: r.Line, Field: field + ".allow", Msg: fmt.Sprintf("%q: use anyone, authenticated or deny", r.Allow)}
+		return &PolicyError{Line: r.lineOf("allow"), Field: field + ".allow", Msg: fmt.Sprintf("%q: use anyone, authenticated or deny", r.Allow)}
 	}
 	if r.Name == "" {
 		r.Name = fmt.Sprintf("rules[%d] %s", i, r.Path)

@@ -85,13 +85,17 @@ func (p *Policy) rulesFrom(n *yaml.Node) error {
 	}
 	for i, rn := range n.Content {
 		field := fmt.Sprintf("rules[%d]", i)
-		r := Rule{Line: rn.Line}
+		r := Rule{Line: rn.Line, lines: map[string]int{}}
 		if rn.Kind != yaml.MappingNode {
 			return &PolicyError{Line: rn.Line, Field: field, Msg: "must be a mapping with path"}
 		}
 		err := eachField(rn, field+".", func(key string, v *yaml.Node) error {
 			var err error
 			f := field + "." + key
+			r.lines[key] = v.Line
+			for j, c := range v.Content {
+				r.lines[fmt.Sprintf("%s[%d]", key, j)] = c.Line
+			}
 			switch key {
 			case "name":
 				r.Name, err = scalar(v, f)

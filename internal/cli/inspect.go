@@ -1,0 +1,317 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pingedge/pingedge/internal/ui"
+	"github.com/pingedge/pingedge/internal/verify"
+)
+
+// InspectOptions are the inputs of `pingedge inspect`.
+type InspectOptions struct {
+	f   *Factory
+	ctx context.Context
+
+	Token      string // argument, "-" for stdin, "" for the profile's current token
+	Verify     bool
+	Engine     EngineFlags
+	RolesClaim string
+}
+
+// NewCmdInspect builds `pingedge inspect`.
+func NewCmdInspect(f *Factory, runF func(*InspectOptions) error) *cobra.Command {
+	opts := &InspectOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "inspect [TOKEN|-]",
+		Short: "Decode and explain a token (the profile's current one when none is given)",
+		Long: `Decode a JWT and lay out its header and claims: times as dates and as "expires in 4m12s",
+scopes and roles picked out, the signature shortened. Nothing is verified unless --verify is
+given; then every check "pingedge verify" makes is shown passed or failed with why.
+
+Without a TOKEN argument, inspect shows the active profile's current access token
+(refreshed if needed). "-" reads the token from stdin.`,
+		Example: `  pingedge inspect
+  pingedge inspect "$TOKEN" -o json
+  pingedge token | pingedge inspect --verify --issuer https://auth.pingone.com/ENV/as --audience https://api.example.com -`,
+		Args: usageArgs(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ctx = cmd.Context()
+			if len(args) == 1 {
+				opts.Token = args[0]
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return inspectRun(opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "also verify, showing each check (needs --policy or --issuer/--audience)")
+	opts.Engine.register(cmd.Flags())
+	cmd.Flags().StringVar(&opts.RolesClaim, "roles-claim", "roles", "claim path holding roles (the policy's roles_claim wins)")
+	return cmd
+}
+
+func inspectRun(opts *InspectOptions) error {
+	token, err := opts.token()
+	if err != nil {
+		return err
+	}
+	var report *verify.Report
+	if opts.Verify {
+		engine, err := opts.Engine.build(opts.f)
+		if err != nil {
+			return err
+		}
+		report = engine.Explain(opts.ctx, token)
+		if p := engine.Policy(); p.RolesClaim != "" {
+			opts.RolesClaim = p.RolesClaim
+		}
+	} else if e := opts.Engine; e.Policy != "" || e.Issuer != "" || len(e.Audience) > 0 || e.JWKS != "" {
+		return usageError("--policy, --issuer and --jwks only matter with --verify")
+	}
+	t, err := verify.ParseUnverified(token, 0)
+	if err != nil {
+		if report != nil {
+			_ = renderInspect(opts, nil, report)
+		}
+		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("not a token pingedge can read: %w", err)}
+	}
+	if err := renderInspect(opts, t, report); err != nil {
+		return err
+	}
+	if report != nil && !report.OK() {
+		return &ExitError{Code: ExitFailed, Silent: true, Err: report.Err}
+	}
+	return nil
+}
+
+// token resolves the argument: a token, "-" for stdin, or the profile's current access token.
+func (o *InspectOptions) token() (string, error) {
+	if o.Token != "" {
+		return readToken(o.f, o.Token)
+	}
+	src, err := o.f.TokenSource(o.ctx)
+	if err != nil {
+		return "", err
+	}
+	tok, err := src.Token(o.ctx, 0)
+	if err != nil {
+		return "", err
+	}
+	return tok.Value.Reveal(), nil
+}
+
+// inspectJSON is the -o json form.
+type inspectJSON struct {
+	Header    json.RawMessage `json:"header,omitempty"`
+	Claims    json.RawMessage `json:"claims,omitempty"`
+	Signature *signatureJSON  `json:"signature,omitempty"`
+	Scopes    []string        `json:"scopes,omitempty"`
+	Roles     []string        `json:"roles,omitempty"`
+	Expiry    *time.Time      `json:"expires_at,omitempty"`
+	Verified  *bool           `json:"verified,omitempty"`
+	Checks    []verify.Check  `json:"checks,omitempty"`
+	Ignored   []string        `json:"ignored_header_members,omitempty"`
+}
+
+type signatureJSON struct {
+	Bytes int    `json:"bytes"`
+	Short string `json:"short"`
+}
+
+func renderInspect(o *InspectOptions, t *verify.Token, r *verify.Report) error {
+	v := decodeView(t, o.RolesClaim)
+	if o.f.Global.JSON() {
+		out := inspectJSON{}
+		if t != nil {
+			out.Header, out.Signature, out.Ignored = compactJSON(t.HeaderJSON), &signatureJSON{len(t.Signature), v.sig}, t.Header.Ignored
+			if json.Valid(t.Payload) {
+				out.Claims = compactJSON(t.Payload)
+			}
+			out.Scopes, out.Roles, out.Expiry = v.scopes, v.roles, optionalTime(v.exp)
+		}
+		if r != nil {
+			ok := r.OK()
+			out.Verified, out.Checks = &ok, r.Checks
+		}
+		return json.NewEncoder(o.f.IO.Out).Encode(out)
+	}
+	s, w := o.f.OutStyles(), o.f.IO.Out
+	if t != nil {
+		renderTokenText(w, s, t, v, o.RolesClaim, o.f.Now())
+	}
+	if r != nil {
+		fmt.Fprintf(w, "\n%s\n", s.Title.Render("Verification"))
+		for _, c := range r.Checks {
+			mark := s.Mark(c.OK)
+			if !c.Ran {
+				mark = s.Dim.Render("-")
+			}
+			fmt.Fprintf(w, "  %s %-10s %s\n", mark, c.Name, s.Dim.Render(c.Detail))
+		}
+		verdict := s.OK.Render("valid")
+		if !r.OK() {
+			verdict = s.Fail.Render("invalid: ") + verify.Reason(r.Err)
+		}
+		fmt.Fprintf(w, "  %s\n", verdict)
+	}
+	return nil
+}
+
+// view is what inspect picks out of an unverified token.
+type view struct {
+	claims map[string]json.RawMessage
+	scopes []string
+	roles  []string
+	exp    time.Time
+	sig    string
+}
+
+func decodeView(t *verify.Token, rolesClaim string) view {
+	v := view{}
+	if t == nil {
+		return v
+	}
+	v.sig = shortSignature(t.Signature)
+	if json.Unmarshal(t.Payload, &v.claims) != nil {
+		return v
+	}
+	var scope string
+	if json.Unmarshal(v.claims["scope"], &scope) == nil {
+		v.scopes = strings.Fields(scope)
+	}
+	_ = json.Unmarshal(v.claims["scp"], &v.scopes)
+	if raw, ok := lookupClaim(v.claims, rolesClaim); ok {
+		if json.Unmarshal(raw, &v.roles) != nil {
+			var one string
+			if json.Unmarshal(raw, &one) == nil {
+				v.roles = []string{one}
+			}
+		}
+	}
+	var exp float64
+	if json.Unmarshal(v.claims["exp"], &exp) == nil {
+		v.exp = time.Unix(int64(exp), 0)
+	}
+	return v
+}
+
+func lookupClaim(claims map[string]json.RawMessage, path string) (json.RawMessage, bool) {
+	if v, ok := claims[path]; ok {
+		return v, true
+	}
+	cur := claims
+	parts := strings.Split(path, ".")
+	for i, p := range parts {
+		v, ok := cur[p]
+		if !ok {
+			return nil, false
+		}
+		if i == len(parts)-1 {
+			return v, true
+		}
+		if json.Unmarshal(v, &cur) != nil {
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// timeClaims are shown as dates with a relative time.
+var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_time": true}
+
+func renderTokenText(w io.Writer, s *ui.Styles, t *verify.Token, v view, rolesClaim string, now time.Time) {
+	fmt.Fprintf(w, "%s\n", s.Title.Render("Header"))
+	var hdr map[string]json.RawMessage
+	_ = json.Unmarshal(t.HeaderJSON, &hdr)
+	s.KV(w, sortedRows(hdr, func(k string, raw json.RawMessage) string { return plain(raw) }))
+	if len(t.Header.Ignored) > 0 {
+		fmt.Fprintf(w, "  %s %s\n", s.Warn.Render("ignored:"), strings.Join(t.Header.Ignored, ", ")+" (never trusted)")
+	}
+	fmt.Fprintf(w, "\n%s\n", s.Title.Render("Claims"))
+	if v.claims == nil {
+		fmt.Fprintf(w, "  %s\n", s.Fail.Render("payload is not a JSON object"))
+	}
+	s.KV(w, sortedRows(v.claims, func(k string, raw json.RawMessage) string {
+		switch {
+		case timeClaims[k]:
+			return describeTime(k, raw, now)
+		case k == "scope" || k == "scp":
+			return s.Code.Render(strings.Join(v.scopes, " "))
+		case k == rolesClaim && len(v.roles) > 0:
+			return s.Code.Render(strings.Join(v.roles, ", "))
+		}
+		return plain(raw)
+	}))
+	if _, top := v.claims[rolesClaim]; len(v.roles) > 0 && !top {
+		s.KV(w, [][2]string{{"roles (" + rolesClaim + ")", s.Code.Render(strings.Join(v.roles, ", "))}})
+	}
+	fmt.Fprintf(w, "\n%s\n", s.Title.Render("Signature"))
+	fmt.Fprintf(w, "%s %s\n", s.Dim.Render(v.sig), s.Dim.Render(fmt.Sprintf("(%d bytes, not shown in full)", len(t.Signature))))
+}
+
+func sortedRows(m map[string]json.RawMessage, render func(string, json.RawMessage) string) [][2]string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	rows := make([][2]string, 0, len(keys))
+	for _, k := range keys {
+		rows = append(rows, [2]string{k, render(k, m[k])})
+	}
+	return rows
+}
+
+// plain shows a string claim without quotes and anything else as compact JSON.
+func plain(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(compactJSON(raw))
+}
+
+func describeTime(name string, raw json.RawMessage, now time.Time) string {
+	var secs float64
+	if json.Unmarshal(raw, &secs) != nil {
+		return plain(raw) + " (not a number)"
+	}
+	t := time.Unix(int64(secs), 0)
+	if name == "exp" {
+		return describeExpiry(t, now)
+	}
+	date := t.UTC().Format("2006-01-02 15:04:05 UTC")
+	if d := now.Sub(t); d >= 0 {
+		return fmt.Sprintf("%s (%s ago)", date, humanDuration(d))
+	}
+	return fmt.Sprintf("%s (in %s)", date, humanDuration(t.Sub(now)))
+}
+
+// shortSignature shows the first and last 6 base64url characters only.
+func shortSignature(sig []byte) string {
+	enc := base64.RawURLEncoding.EncodeToString(sig)
+	if len(enc) <= 16 {
+		return enc
+	}
+	return enc[:6] + "…" + enc[len(enc)-6:]
+}
+
+// compactJSON keeps numbers and member order exactly as the token has them.
+func compactJSON(b []byte) json.RawMessage {
+	var out bytes.Buffer
+	if json.Compact(&out, b) != nil {
+		return nil
+	}
+	return out.Bytes()
+}

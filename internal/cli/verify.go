@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/pingedge/pingedge/internal/verify"
+)
+
+// VerifyOptions are the inputs of `pingedge verify`.
+type VerifyOptions struct {
+	f   *Factory
+	ctx context.Context
+
+	Engine EngineFlags
+	Method string
+	Path   string
+	Token  string // the argument: a token or "-" for stdin
+
+	methodSet bool
+}
+
+// EngineFlags are the flags that say how to verify: a policy file, or an issuer and audience,
+// and optionally where the keys are. verify and inspect --verify share them.
+type EngineFlags struct {
+	Policy   string
+	Issuer   string
+	Audience []string
+	JWKS     string // URL or file
+}
+
+func (e *EngineFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&e.Policy, "policy", "", "policy file (YAML, see docs/policy.md)")
+	fs.StringVar(&e.Issuer, "issuer", "", "expected issuer (instead of --policy)")
+	fs.StringSliceVar(&e.Audience, "audience", nil, "expected audience (with --issuer; repeatable)")
+	fs.StringVar(&e.JWKS, "jwks", "", "JWKS URL or file (default: the policy's jwks_uri, else issuer discovery)")
+}
+
+// NewCmdVerify builds `pingedge verify`.
+func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
+	opts := &VerifyOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "verify [TOKEN|-]",
+		Short: "Check a token as the edge would: signature, claims and, with a policy, access",
+		Long: `Verify a JWT access token exactly as "pingedge edge serve" and the Worker do: a strict
+compact JWS with an asymmetric algorithm, a key from the issuer's JWKS, iss, aud, exp, nbf
+and iat. With --policy and --path it also decides whether the token may call METHOD PATH.
+
+The token is the argument, or "-" to read it from stdin. Exit 0: valid (and allowed);
+1: invalid or denied, with the reason; 2: usage or configuration error.`,
+		Example: `  pingedge verify --issuer https://auth.pingone.com/ENV/as --audience https://api.example.com "$TOKEN"
+  pingedge token | pingedge verify --policy policy.yaml --method POST --path /admin/users -
+  pingedge verify --policy policy.yaml --jwks ./jwks.json -o json - < token.txt`,
+		Args: usageArgs(cobra.ExactArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.ctx, opts.Token = cmd.Context(), args[0]
+			opts.methodSet = cmd.Flags().Changed("method")
+			if runF != nil {
+				return runF(opts)
+			}
+			return verifyRun(opts)
+		},
+	}
+	opts.Engine.register(cmd.Flags())
+	cmd.Flags().StringVar(&opts.Method, "method", "GET", "request method to decide (with --path)")
+	cmd.Flags().StringVar(&opts.Path, "path", "", "request path to decide against the policy's rules")
+	return cmd
+}
+
+// verifyResult is the JSON form of the verdict.
+type verifyResult struct {
+	Valid   bool           `json:"valid"`
+	Allowed *bool          `json:"allowed,omitempty"`
+	Status  int            `json:"status,omitempty"`
+	Rule    string         `json:"rule,omitempty"`
+	Reason  string         `json:"reason,omitempty"`
+	Kind    string         `json:"error_kind,omitempty"`
+	Claims  map[string]any `json:"claims,omitempty"`
+}
+
+func verifyRun(opts *VerifyOptions) error {
+	token, err := readToken(opts.f, opts.Token)
+	if err != nil {
+		return err
+	}
+	if opts.Path == "" && opts.methodSet {
+		return usageError("--method needs --path")
+	}
+	engine, err := opts.Engine.build(opts.f)
+	if err != nil {
+		return err
+	}
+	res := verifyResult{}
+	claims, verr := engine.Verify(opts.ctx, token)
+	res.Valid, res.Reason, res.Kind = verr == nil, verify.Reason(verr), verify.Kind(verr)
+	if claims != nil {
+		res.Claims = claimsMap(claims)
+	}
+	if verr == nil && opts.Path != "" {
+		d := engine.Decide(opts.ctx, verify.Request{Method: opts.Method, Path: opts.Path, Token: token})
+		allowed := d.Allow
+		res.Allowed, res.Status, res.Rule, res.Reason = &allowed, d.Status, d.Rule, d.Reason
+	}
+	if err := renderVerify(opts.f, res, claims); err != nil {
+		return err
+	}
+	if !res.Valid || (res.Allowed != nil && !*res.Allowed) {
+		return &ExitError{Code: ExitFailed, Silent: true, Err: errors.New(res.Reason)}
+	}
+	return nil
+}
+
+func renderVerify(f *Factory, res verifyResult, c *verify.Claims) error {
+	if f.Global.JSON() {
+		return json.NewEncoder(f.IO.Out).Encode(res)
+	}
+	s, out := f.OutStyles(), f.IO.Out
+	switch {
+	case !res.Valid:
+		fmt.Fprintf(out, "%s %s\n", s.Fail.Render("invalid:"), res.Reason)
+	case res.Allowed != nil && !*res.Allowed:
+		fmt.Fprintf(out, "%s %d %s (rule %s)\n", s.Fail.Render("denied:"), res.Status, res.Reason, res.Rule)
+	case res.Allowed != nil:
+		fmt.Fprintf(out, "%s by rule %s\n", s.OK.Render("allowed:"), res.Rule)
+	default:
+		fmt.Fprintf(out, "%s\n", s.OK.Render("valid"))
+	}
+	if c != nil {
+		s.KV(out, [][2]string{{"subject", c.Subject}, {"client", c.ClientID}, {"issuer", c.Issuer},
+			{"expires", describeExpiry(c.Expiry, f.Now())}})
+	}
+	return nil
+}
+
+// build makes the engine from a policy file or --issuer/--audience; without a policy every
+// path is open to any valid token.
+func (e *EngineFlags) build(f *Factory) (*verify.Engine, error) {
+	p, err := e.policy()
+	if err != nil {
+		return nil, err
+	}
+	opts := verify.EngineOptions{Now: f.Now, CacheSize: -1, Fetcher: &verify.HTTPFetcher{Client: f.HTTP}}
+	if e.JWKS != "" && !strings.HasPrefix(e.JWKS, "https://") && !strings.HasPrefix(e.JWKS, "http://") {
+		data, err := os.ReadFile(e.JWKS)
+		if err != nil {
+			return nil, usageError("read --jwks: %v", err)
+		}
+		ks, err := verify.NewStaticKeySet(data)
+		if err != nil {
+			return nil, usageError("--jwks %s: %v", e.JWKS, err)
+		}
+		opts.KeySet = ks
+	} else if e.JWKS != "" {
+		p.JWKSURI = e.JWKS
+	}
+	engine, err := verify.NewEngine(p, opts)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	return engine, nil
+}
+
+func (e *EngineFlags) policy() (*verify.Policy, error) {
+	switch {
+	case e.Policy != "" && (e.Issuer != "" || len(e.Audience) > 0):
+		return nil, usageError("use --policy or --issuer/--audience, not both")
+	case e.Policy != "":
+		p, err := verify.LoadPolicyFile(e.Policy)
+		if err != nil {
+			return nil, &ExitError{Code: ExitUsage, Err: err, Hint: "see docs/policy.md"}
+		}
+		return p, nil
+	case e.Issuer == "" || len(e.Audience) == 0:
+		return nil, usageError("say what to verify against: --policy FILE, or --issuer URL and --audience AUD")
+	}
+	return &verify.Policy{Issuer: e.Issuer, Audience: e.Audience, Default: verify.AccessAuthenticated}, nil
+}
+
+// readToken takes the token argument, or reads it from stdin for "-" (at most 64 KiB).
+func readToken(f *Factory, arg string) (string, error) {
+	if arg != "-" {
+		return strings.TrimSpace(arg), nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f.IO.In, 64<<10))
+	if err != nil {
+		return "", fmt.Errorf("read the token from stdin: %w", err)
+	}
+	tok := strings.TrimSpace(string(data))
+	if tok == "" {
+		return "", usageError("no token on stdin")
+	}
+	return tok, nil
+}
+
+// claimsMap is the JSON view of the claims (raw members as sent, never the token).
+func claimsMap(c *verify.Claims) map[string]any {
+	out := make(map[string]any, len(c.Raw))
+	for k, v := range c.Raw {
+		out[k] = json.RawMessage(v)
+	}
+	return out
+}
+
+// describeExpiry renders exp as a date and as "expires in 4m12s" / "expired 3h ago".
+func describeExpiry(exp, now time.Time) string {
+	if exp.IsZero() {
+		return "never (no exp)"
+	}
+	date := exp.UTC().Format("2006-01-02 15:04:05 UTC")
+	if d := exp.Sub(now); d > 0 {
+		return fmt.Sprintf("%s (expires in %s)", date, humanDuration(d))
+	}
+	return fmt.Sprintf("%s (expired %s ago)", date, humanDuration(now.Sub(exp)))
+}
+
+// humanDuration is a duration in seconds precision without trailing zero units: 4m12s, 3h, 2h5m.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%dd", int(d.Hours()/24))
+	case d >= time.Hour:
+		d = d.Round(time.Minute)
+	default:
+		d = d.Round(time.Second)
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
