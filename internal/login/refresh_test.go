@@ -164,3 +164,24 @@ func TestTokenHonoursContext(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// TestMinTTLBeyondLifetimeRefreshesOnce: asking for more than the issuer ever grants gets the
+// freshest token, and concurrent callers do not refresh one after another.
+func TestMinTTLBeyondLifetimeRefreshesOnce(t *testing.T) {
+	h := newHarness(t, devop.Config{AccessTokenTTL: ttl})
+	h.login(login.FlowPKCE)
+	src := h.source()
+	h.clock.Add(time.Second)
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			if _, err := src.Token(t.Context(), 2*time.Hour); err != nil {
+				t.Errorf("Token: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := h.op.Stats().Refreshes; n != 1 {
+		t.Errorf("refreshes = %d, want 1", n)
+	}
+}

@@ -93,7 +93,13 @@ func (s *Source) setSession(sess *Session) {
 // Token returns an access token valid for at least minTTL: the cached one (from memory, or from
 // the state directory where another invocation left it) when it is, else the result of one refresh.
 func (s *Source) Token(ctx context.Context, minTTL time.Duration) (secret.AccessToken, error) {
-	good := func(t secret.AccessToken) bool { return t.Valid(s.cfg.Now(), minTTL) }
+	// A token obtained after this call began is as fresh as a refresh of ours would be, even when
+	// it cannot satisfy a minTTL longer than the issuer's token lifetime: take it, do not refresh
+	// again (that would make concurrent callers refresh one after another).
+	start := s.cfg.Now()
+	good := func(t secret.AccessToken) bool {
+		return t.Valid(s.cfg.Now(), minTTL) || !t.IssuedAt.Before(start) && t.Valid(s.cfg.Now(), 0)
+	}
 	if t := s.session().Access; good(t) {
 		return t, nil
 	}
