@@ -99,6 +99,8 @@ func commands(f *Factory) []*cobra.Command {
 		NewCmdLogout(f, nil),
 		NewCmdDoctor(f, nil),
 		newCmdEdge(f),
+		NewCmdVerify(f, nil),
+		NewCmdInspect(f, nil),
 		newCmdCompletion(),
 	}
 }
