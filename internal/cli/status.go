@@ -123,12 +123,13 @@ func accessInWords(exp, now time.Time) string {
 
 // inWords renders a duration the way people say it: "45s", "12m", "3h 5m", "2d 4h".
 func inWords(d time.Duration) string {
-	d = d.Round(time.Second)
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(d.Round(time.Second).Seconds()))
+	}
+	d = d.Round(time.Minute) // 4m59s reads as 5m
 	switch {
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour-30*time.Second:
-		return fmt.Sprintf("%dm", int(d.Round(time.Minute).Minutes())) // 4m59s reads as 5m
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
 	case d < 48*time.Hour:
 		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
 	}
