@@ -1,0 +1,41 @@
+package verify
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"testing"
+	"time"
+)
+
+// TestExplain: the checklist runs every check it can, so a token with a forged signature that
+// has also expired shows both failures; Err is what Verify returns.
+func TestExplain(t *testing.T) {
+	e := newTestEngine(t, testPolicy())
+	attacker, _ := rsa.GenerateKey(rand.Reader, 2048)
+	claims := withClaims(func(c map[string]any) { c["exp"] = testNow.Add(-time.Hour).Unix() })
+	forged := signRaw(t, &signer{priv: attacker}, RS256, []byte(`{"alg":"RS256","kid":"rsa-1"}`), mustJSON(claims))
+	r := e.Explain(bg, forged)
+	got := map[string]bool{}
+	for _, c := range r.Checks {
+		got[c.Name] = c.OK
+	}
+	if got["signature"] || got["expiry"] || !got["issuer"] || !got["audience"] || !got["key"] || len(r.Checks) != 10 {
+		t.Fatalf("checks: %+v", r.Checks)
+	}
+	_, verr := e.Verify(bg, forged)
+	if !errors.Is(r.Err, ErrSignature) || !errors.Is(verr, ErrSignature) || r.OK() || Kind(r.Err) != "signature" {
+		t.Fatalf("first failure: %v (Verify: %v)", r.Err, verr)
+	}
+	ok := e.Explain(bg, mint(t, ES256, goodClaims(), nil))
+	if !ok.OK() || ok.Claims.Subject != "user-1" {
+		t.Fatalf("valid token: %+v", ok.Checks)
+	}
+	bad := e.Explain(bg, "a.b")
+	if bad.OK() || bad.Checks[0].OK || bad.Checks[1].Ran || !errors.Is(bad.Err, ErrMalformed) {
+		t.Fatalf("malformed: %+v", bad.Checks)
+	}
+	if !e.Ready() || (&RemoteKeySet{}).Ready() {
+		t.Fatal("Ready: static set with keys is ready; an unfetched remote set is not")
+	}
+}
