@@ -97,12 +97,14 @@ type seen struct {
 // echoOrigin answers every request with what it received, as JSON.
 func echoOrigin(t testing.TB) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(seen{r.Method, r.URL.Path, r.URL.RawPath, r.Header})
-	}))
+	srv := httptest.NewServer(http.HandlerFunc(echoHandler))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+func echoHandler(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(seen{r.Method, r.URL.Path, r.URL.RawPath, r.Header})
 }
 
 // running is a Server serving on loopback for one test.
