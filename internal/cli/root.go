@@ -97,6 +97,8 @@ func commands(f *Factory) []*cobra.Command {
 		NewCmdToken(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdLogout(f, nil),
+		NewCmdTunnel(f, nil),
+		NewCmdExec(f, nil),
 		NewCmdDoctor(f, nil),
 		newCmdEdge(f),
 		NewCmdVerify(f, nil),

@@ -78,6 +78,9 @@ type unixListener struct {
 	path string
 }
 
+// Addr is the socket's final path, not the private directory it was created in.
+func (l *unixListener) Addr() net.Addr { return &net.UnixAddr{Name: l.path, Net: "unix"} }
+
 func (l *unixListener) Close() error {
 	err := l.UnixListener.Close()
 	_ = os.Remove(l.path)

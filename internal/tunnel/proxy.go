@@ -25,8 +25,8 @@ type stateKey struct{}
 
 func (t *Tunnel) newProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
-		Rewrite:        t.rewrite,
-		Transport:      &retryTransport{base: t.opts.Transport, k: t.keeper},
+		Rewrite:   t.rewrite,
+		Transport: &retryTransport{base: t.opts.Transport, k: t.keeper},
 		// Streaming responses are flushed as they come without FlushInterval -1: ReverseProxy
 		// flushes every write of a text/event-stream or unknown-length (chunked) response by
 		// itself. -1 would also flush each write of fixed-length bodies, which only costs: 7 % of

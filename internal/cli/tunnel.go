@@ -1,0 +1,219 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pingedge/pingedge/internal/config"
+	"github.com/pingedge/pingedge/internal/login"
+	"github.com/pingedge/pingedge/internal/tunnel"
+)
+
+// defaultListen is the tunnel's address when neither --listen nor the profile names one.
+const defaultListen = "127.0.0.1:8080"
+
+// TunnelOptions are the inputs of `pingedge tunnel`.
+type TunnelOptions struct {
+	f   *Factory
+	ctx context.Context
+
+	To           string
+	Listen       string
+	Routes       []string // /prefix=URL
+	AllowOrigins []string
+	AllowHosts   []string
+	AllowRemote  bool
+	CAFile       string
+}
+
+// NewCmdTunnel builds `pingedge tunnel`.
+func NewCmdTunnel(f *Factory, runF func(*TunnelOptions) error) *cobra.Command {
+	opts := &TunnelOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "tunnel",
+		Short: "Run a local proxy that attaches your access token to every request",
+		Long: `Listen on loopback and forward every request to the upstream with
+"Authorization: Bearer <token>" of the active profile, refreshing the token ahead of expiry.
+Routes pick the upstream by the longest matching path prefix; --to is the route for "/".
+Routes, --to and --listen can also be saved in the profile (routes:, to:, listen:).
+
+Guards, on by default: loopback only (unless --allow-remote); the Host header must name
+localhost or a loopback address with the tunnel's port (stops DNS rebinding: 421 otherwise);
+browser requests from other sites get 403 unless their origin is given with --allow-origin,
+for which CORS preflights are answered. --listen unix:/path serves on an owner-only socket.
+
+One access-log line per request goes to stdout (JSON lines with -o json); the banner and
+warnings go to stderr. Ctrl-C lets running requests finish, then exits 0.`,
+		Example: `  pingedge tunnel --to https://api.example.com
+  curl http://127.0.0.1:8080/v1/items
+  pingedge tunnel --listen 127.0.0.1:9000 --route /billing=https://billing.example.com --to https://api.example.com
+  pingedge tunnel --to https://api.example.com --allow-origin http://localhost:3000`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.ctx = cmd.Context()
+			if runF != nil {
+				return runF(opts)
+			}
+			return tunnelRun(opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.To, "to", "", "upstream URL for every path without a more specific --route")
+	fl.StringVar(&opts.Listen, "listen", "", "address to listen on: HOST:PORT or unix:/path (default "+defaultListen+")")
+	fl.StringArrayVar(&opts.Routes, "route", nil, "route /prefix=URL (repeatable; the longest matching prefix wins)")
+	fl.StringArrayVar(&opts.AllowOrigins, "allow-origin", nil, "browser origin allowed to call the tunnel, e.g. http://localhost:3000 (repeatable)")
+	fl.StringArrayVar(&opts.AllowHosts, "allow-host", nil, "extra Host name accepted besides localhost and IP addresses (repeatable)")
+	fl.BoolVar(&opts.AllowRemote, "allow-remote", false, "allow a non-loopback --listen address (anyone who can connect acts as you)")
+	fl.StringVar(&opts.CAFile, "ca-file", "", "PEM file of a CA to trust for the upstream, in addition to the system roots")
+	return cmd
+}
+
+// tunnelPlan is what the flags and the profile resolve to, before anything is opened.
+type tunnelPlan struct {
+	profile string
+	routes  []tunnel.Route
+	listen  string
+}
+
+func tunnelRun(opts *TunnelOptions) error {
+	f := opts.f
+	plan, err := planTunnel(opts)
+	if err != nil {
+		return err
+	}
+	src, err := f.TokenSource(opts.ctx)
+	if err != nil {
+		return err
+	}
+	tok, err := src.Token(opts.ctx, 0)
+	if errors.Is(err, login.ErrLoginRequired) {
+		return err
+	}
+	if err != nil {
+		f.ErrStyles().RenderError(f.IO.ErrOut, warnProblem(err))
+	}
+	tr, err := tunnel.NewTransport(tunnel.TransportOptions{CAFile: opts.CAFile})
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	ln, err := tunnel.Listen(plan.listen, opts.AllowRemote)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	t, err := tunnel.New(tunnel.Options{
+		Routes: plan.routes, Source: src, Profile: plan.profile,
+		IsLoginRequired: func(err error) bool { return errors.Is(err, login.ErrLoginRequired) },
+		AllowOrigins:    opts.AllowOrigins, AllowHosts: opts.AllowHosts, AllowRemote: opts.AllowRemote,
+		Transport: tr, AccessLog: newAccessLog(f).write, Logger: tunnelLogger(f), Now: f.Now,
+	})
+	if err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	renderBanner(f, bannerInfo{
+		url: listenURL(ln), routes: plan.routes, issuer: src.Issuer(), user: firstNonEmpty(src.Username(), src.Subject()),
+		expiry: tok.Expiry, opts: opts, remote: opts.AllowRemote && isRemote(ln),
+	})
+	if err := t.Serve(opts.ctx, ln); err != nil {
+		return err
+	}
+	fmt.Fprintln(f.IO.ErrOut, "pingedge tunnel: stopped")
+	return nil
+}
+
+// planTunnel merges flags over the profile: --route replaces a saved route with the same prefix,
+// --to replaces the saved "to", and --listen the saved listen address.
+func planTunnel(opts *TunnelOptions) (tunnelPlan, error) {
+	file, name, _, err := opts.f.LoadConfig()
+	if err != nil {
+		return tunnelPlan{}, err
+	}
+	prof, _ := file.Effective(name, opts.f.Getenv)
+	plan := tunnelPlan{profile: name, listen: firstNonEmpty(opts.Listen, prof.Listen, defaultListen)}
+	if plan.routes, err = mergeRoutes(opts, prof); err != nil {
+		return tunnelPlan{}, &ExitError{Code: ExitUsage, Err: err}
+	}
+	if len(plan.routes) == 0 {
+		return tunnelPlan{}, usageError("no upstream: pass --to URL or --route /prefix=URL (or save to:/routes: in profile %s)", name)
+	}
+	if !opts.AllowRemote && !isUnix(plan.listen) && !tunnel.IsLoopbackAddr(plan.listen) {
+		return tunnelPlan{}, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w: %s", tunnel.ErrNotLoopback, plan.listen),
+			Hint: "listen on 127.0.0.1:PORT, or add --allow-remote if other machines must reach it (they would act as you)"}
+	}
+	return plan, nil
+}
+
+func mergeRoutes(opts *TunnelOptions, prof config.Profile) ([]tunnel.Route, error) {
+	byPrefix := map[string]tunnel.Route{}
+	var order []string
+	add := func(r tunnel.Route) {
+		if _, seen := byPrefix[r.Prefix]; !seen {
+			order = append(order, r.Prefix)
+		}
+		byPrefix[r.Prefix] = r
+	}
+	for _, pr := range prof.Routes {
+		r, err := tunnel.NewRoute(pr.Prefix, pr.URL)
+		if err != nil {
+			return nil, fmt.Errorf("profile route: %w", err)
+		}
+		add(r)
+	}
+	if to := firstNonEmpty(opts.To, prof.To); to != "" {
+		r, err := tunnel.NewRoute("/", to)
+		if err != nil {
+			return nil, fmt.Errorf("--to: %w", err)
+		}
+		add(r)
+	}
+	for _, s := range opts.Routes {
+		r, err := tunnel.ParseRoute(s)
+		if err != nil {
+			return nil, fmt.Errorf("--route: %w", err)
+		}
+		add(r)
+	}
+	routes := make([]tunnel.Route, len(order))
+	for i, p := range order {
+		routes[i] = byPrefix[p]
+	}
+	return routes, nil
+}
+
+// tunnelLogger reports refresh failures and lost sessions on stderr: text, or JSON with -o json.
+func tunnelLogger(f *Factory) *slog.Logger {
+	level := slog.LevelInfo
+	if f.Global.Verbose {
+		level = slog.LevelDebug
+	}
+	ho := &slog.HandlerOptions{Level: level}
+	if f.Global.JSON() {
+		return slog.New(slog.NewJSONHandler(f.IO.ErrOut, ho))
+	}
+	ho.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 && a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}
+	return slog.New(slog.NewTextHandler(f.IO.ErrOut, ho))
+}
+
+func listenURL(ln net.Listener) string {
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		return "http://" + a.String()
+	}
+	return "unix:" + ln.Addr().String()
+}
+
+func isRemote(ln net.Listener) bool {
+	a, ok := ln.Addr().(*net.TCPAddr)
+	return ok && !a.IP.IsLoopback()
+}
+
+func isUnix(addr string) bool { return len(addr) > 5 && addr[:5] == "unix:" }

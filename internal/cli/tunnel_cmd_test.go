@@ -1,0 +1,221 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pingedge/pingedge/internal/config"
+	"github.com/pingedge/pingedge/internal/devop"
+)
+
+// started is a command running in-process until its context is cancelled.
+type started struct {
+	out, errOut *lockedBuffer
+	code        chan int
+	cancel      context.CancelFunc
+}
+
+// start runs a long-lived command (tunnel) with a context the test cancels, as Ctrl-C would.
+func (e *cliEnv) start(args ...string) *started {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &started{out: &lockedBuffer{}, errOut: &lockedBuffer{}, code: make(chan int, 1), cancel: cancel}
+	f := &Factory{
+		IO:     IOStreams{In: strings.NewReader(""), Out: io.MultiWriter(s.out, e.all), ErrOut: io.MultiWriter(s.errOut, e.all)},
+		Getenv: func(k string) string { return e.env[k] }, Now: e.clock.Now,
+		HTTP: &http.Client{Timeout: 10 * time.Second}, Global: &GlobalOptions{}, Keyring: e.keyring,
+	}
+	go func() { s.code <- Run(ctx, f, args) }()
+	e.t.Cleanup(cancel)
+	return s
+}
+
+var listeningRE = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+
+// url waits for the banner and returns the tunnel's address.
+func (s *started) url(t *testing.T) string {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if u := listeningRE.FindString(s.errOut.String()); u != "" {
+			return u
+		}
+		select {
+		case c := <-s.code:
+			t.Fatalf("exited %d before listening: %s", c, s.errOut.String())
+		default:
+		}
+	}
+	t.Fatalf("no banner: %s", s.errOut.String())
+	return ""
+}
+
+// stop cancels (Ctrl-C) and returns the exit code.
+func (s *started) stop(t *testing.T) int {
+	t.Helper()
+	s.cancel()
+	select {
+	case c := <-s.code:
+		return c
+	case <-time.After(15 * time.Second):
+		t.Fatal("did not stop after Ctrl-C")
+	}
+	return -1
+}
+
+type authRecorder struct {
+	mu    sync.Mutex
+	authz []string
+}
+
+func (a *authRecorder) server(t *testing.T, name string) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		a.authz = append(a.authz, r.Header.Get("Authorization"))
+		a.mu.Unlock()
+		fmt.Fprintf(w, "%s %s", name, r.URL.Path)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func httpGet(t *testing.T, u string, hdr ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestTunnelCommandAttachesTheProfilesToken(t *testing.T) {
+	e := newCLIEnv(t, devop.Config{AccessTokenTTL: 5 * time.Minute})
+	e.mustRun(e.loginArgs()...)
+	tok, _ := e.mustRun("token")
+	tok = strings.TrimSpace(tok)
+	rec := &authRecorder{}
+	api, billing := rec.server(t, "api"), rec.server(t, "billing")
+
+	s := e.start("tunnel", "--to", api.URL, "--route", "/billing="+billing.URL, "--listen", "127.0.0.1:0")
+	u := s.url(t)
+	if code, body := httpGet(t, u+"/billing/invoices?key=querysecret", "Authorization", "Bearer mine"); code != 200 || body != "billing /billing/invoices" {
+		t.Errorf("billing route: %d %q", code, body)
+	}
+	if code, body := httpGet(t, u+"/v1/items"); code != 200 || body != "api /v1/items" {
+		t.Errorf("default route: %d %q", code, body)
+	}
+	if code, _ := httpGet(t, u+"/v1/items", "Sec-Fetch-Site", "cross-site"); code != 403 {
+		t.Errorf("cross-site request: %d, want 403", code)
+	}
+	if code := s.stop(t); code != 0 {
+		t.Errorf("exit %d after Ctrl-C, want 0: %s", code, s.errOut.String())
+	}
+	for _, a := range rec.authz {
+		if a != "Bearer "+tok {
+			t.Errorf("upstream saw %q, want the profile's token", a)
+		}
+	}
+	errOut, out := s.errOut.String(), s.out.String()
+	for _, want := range []string{"pingedge tunnel", "/billing", billing.URL, "alice", e.op.Issuer(), "valid until"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("banner lacks %q:\n%s", want, errOut)
+		}
+	}
+	for _, want := range []string{"GET    /billing/invoices 200", "GET    /v1/items 200", "GET    /v1/items 403", "refused: cross-site"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("access log lacks %q:\n%s", want, out)
+		}
+	}
+	for _, secret := range []string{tok, "querysecret", "Bearer mine"} {
+		if strings.Contains(out+errOut, secret) {
+			t.Errorf("the tunnel printed %q", secret)
+		}
+	}
+}
+
+func TestTunnelCommandJSONAndProfileRoutes(t *testing.T) {
+	e := newCLIEnv(t, devop.Config{AccessTokenTTL: 5 * time.Minute})
+	e.mustRun(e.loginArgs()...)
+	rec := &authRecorder{}
+	api := rec.server(t, "api")
+	file, err := config.Load(e.env["PINGEDGE_CONFIG"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := file.Profiles["default"]
+	p.Routes, p.Listen = []config.Route{{Prefix: "/api", URL: api.URL}}, "127.0.0.1:0"
+	if err := file.Save(e.env["PINGEDGE_CONFIG"]); err != nil {
+		t.Fatal(err)
+	}
+	s := e.start("tunnel", "-o", "json")
+	u := s.url(t)
+	httpGet(t, u+"/api/x")
+	if code, _ := httpGet(t, u+"/other"); code != 404 {
+		t.Errorf("path outside the profile's routes: %d", code)
+	}
+	if code := s.stop(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	var banner struct {
+		Listening string            `json:"listening"`
+		Routes    map[string]string `json:"routes"`
+		User      string            `json:"user"`
+	}
+	if err := json.Unmarshal([]byte(strings.SplitN(s.errOut.String(), "\n", 2)[0]), &banner); err != nil ||
+		banner.Routes["/api"] != api.URL || banner.User != "alice" || banner.Listening != u {
+		t.Errorf("JSON banner %+v %v:\n%s", banner, err, s.errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(s.out.String()), "\n")
+	var first struct {
+		Method, Path, Route string
+		Status              int
+		LatencyMS           *float64 `json:"latency_ms"`
+	}
+	if len(lines) != 2 || json.Unmarshal([]byte(lines[0]), &first) != nil || first.Path != "/api/x" ||
+		first.Status != 200 || first.Route != "/api" || first.LatencyMS == nil {
+		t.Errorf("JSON access log: %+v\n%s", first, s.out.String())
+	}
+}
+
+func TestTunnelCommandErrors(t *testing.T) {
+	e := newCLIEnv(t, devop.Config{})
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"tunnel", "--to", "http://127.0.0.1:1", "--listen", "0.0.0.0:0"}, ExitUsage, "--allow-remote"},
+		{[]string{"tunnel"}, ExitUsage, "no upstream"},
+		{[]string{"tunnel", "--route", "api=http://x"}, ExitUsage, "must start with /"},
+		{[]string{"tunnel", "--to", "ftp://x"}, ExitUsage, "not an absolute http or https URL"},
+		{[]string{"tunnel", "--to", "http://127.0.0.1:1"}, ExitLoginRequired, "pingedge login"},
+	}
+	for _, c := range cases {
+		code, _, errOut := e.run(c.args...)
+		if code != c.code || !strings.Contains(errOut, c.msg) {
+			t.Errorf("%v: exit %d %q, want %d with %q", c.args, code, errOut, c.code, c.msg)
+		}
+	}
+	e.mustRun(e.loginArgs()...)
+	for _, args := range [][]string{
+		{"tunnel", "--to", "http://127.0.0.1:1", "--listen", "127.0.0.1:0", "--allow-origin", "*"},
+		{"tunnel", "--to", "http://127.0.0.1:1", "--listen", "127.0.0.1:0", "--ca-file", "/nonexistent.pem"},
+	} {
+		if code, _, errOut := e.run(args...); code != ExitUsage {
+			t.Errorf("%v: exit %d %s, want 2", args, code, errOut)
+		}
+	}
+}

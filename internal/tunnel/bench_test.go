@@ -1,0 +1,150 @@
+package tunnel
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pingedge/pingedge/internal/secret"
+)
+
+// staticSource hands out one long-lived token: the benchmark measures the proxy, not refreshes.
+type staticSource struct{ tok secret.AccessToken }
+
+func (s staticSource) Token(context.Context, time.Duration) (secret.AccessToken, error) {
+	return s.tok, nil
+}
+
+func (s staticSource) Refresh(context.Context, secret.String) (secret.AccessToken, error) {
+	return s.tok, nil
+}
+
+// benchProxies starts one upstream and, in front of it, the tunnel and a bare
+// httputil.ReverseProxy that sets a fixed Authorization header, both with the same transport
+// settings. It returns their base URLs.
+func benchProxies(b *testing.B) (bare, tun string) {
+	b.Helper()
+	body := []byte(`{"items":[1,2,3],"next":null}`)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			w.WriteHeader(401)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	b.Cleanup(up.Close)
+	target, _ := url.Parse(up.URL)
+
+	bareTr, _ := NewTransport(TransportOptions{})
+	bareProxy := &httputil.ReverseProxy{Transport: bareTr, Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.Out.Header.Set("Authorization", "Bearer fixed-token-of-similar-length-0123456789")
+	}}
+	bareSrv := httptest.NewServer(bareProxy)
+	b.Cleanup(bareSrv.Close)
+
+	src := staticSource{secret.AccessToken{Value: "fixed-token-of-similar-length-0123456789", Expiry: time.Now().Add(time.Hour), IssuedAt: time.Now()}}
+	t, err := New(Options{Source: src, Routes: []Route{{Prefix: "/", Target: target}}, AccessLog: func(Entry) {}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- t.Serve(ctx, ln) }()
+	b.Cleanup(func() { cancel(); <-done })
+	return bareSrv.URL, "http://" + ln.Addr().String()
+}
+
+const benchWorkers = 16
+
+func benchClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * benchWorkers}}
+}
+
+func doRequest(c *http.Client, u string) error {
+	resp, err := c.Get(u)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// BenchmarkProxy measures each proxy alone (ns/op is per request, with 16 concurrent clients).
+func BenchmarkProxy(b *testing.B) {
+	bare, tun := benchProxies(b)
+	for _, c := range []struct{ name, url string }{{"bare", bare}, {"tunnel", tun}} {
+		b.Run(c.name, func(b *testing.B) {
+			client := benchClient()
+			b.SetParallelism(max(1, benchWorkers/runtime.GOMAXPROCS(0))) // goroutines = GOMAXPROCS * p
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := doRequest(client, c.url+"/api/items"); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkTunnelVsBare interleaves rounds of the bare proxy and the tunnel against the same
+// upstream, so both see the same machine load, and reports the throughput ratio (goal >= 0.95).
+func BenchmarkTunnelVsBare(b *testing.B) {
+	bare, tun := benchProxies(b)
+	client := benchClient()
+	const round = 400
+	var bareTime, tunTime time.Duration
+	for done := 0; done < b.N; done += round {
+		n := min(round, b.N-done)
+		bareTime += timeRound(b, client, bare, n)
+		tunTime += timeRound(b, client, tun, n)
+	}
+	b.ReportMetric(float64(b.N)/bareTime.Seconds(), "bare-req/s")
+	b.ReportMetric(float64(b.N)/tunTime.Seconds(), "tunnel-req/s")
+	b.ReportMetric(bareTime.Seconds()/tunTime.Seconds(), "tunnel/bare")
+	b.ReportMetric(float64(tunTime-bareTime)/float64(b.N)*benchWorkers/1e3, "added-µs/req")
+}
+
+// timeRound sends n requests from benchWorkers goroutines and returns the wall time.
+func timeRound(b *testing.B, c *http.Client, u string, n int) time.Duration {
+	var wg sync.WaitGroup
+	next := make(chan struct{}, n)
+	for range n {
+		next <- struct{}{}
+	}
+	close(next)
+	start := time.Now()
+	for range benchWorkers {
+		wg.Go(func() {
+			for range next {
+				if err := doRequest(c, u+"/api/items"); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
+}
