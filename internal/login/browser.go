@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 
@@ -21,8 +22,8 @@ type BrowserFunc func(ctx context.Context, url string) error
 
 func (f BrowserFunc) Open(ctx context.Context, url string) error { return f(ctx, url) }
 
-// SystemBrowser opens URLs the way the user's desktop does: $BROWSER when set (a colon-separated
-// list of commands, "%s" standing for the URL, as xdg-utils and Python's webbrowser read it),
+// SystemBrowser opens URLs the way the user's desktop does: $BROWSER when set (a list of commands
+// separated like PATH, "%s" standing for the URL, as xdg-utils and Python's webbrowser read it),
 // else pkg/browser (open, xdg-open, rundll32). Whatever those programs print goes to Stderr so
 // stdout stays data only.
 type SystemBrowser struct {
@@ -42,7 +43,7 @@ func (b SystemBrowser) Open(ctx context.Context, url string) error {
 
 func (b SystemBrowser) openWith(env, url string) error {
 	var lastErr error
-	for _, c := range strings.Split(env, ":") {
+	for _, c := range strings.Split(env, string(os.PathListSeparator)) {
 		args := strings.Fields(c)
 		if len(args) == 0 {
 			continue
