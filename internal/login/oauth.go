@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -126,8 +125,8 @@ func postForm(ctx context.Context, hc *http.Client, endpoint, name string, form 
 
 func errorResponse(name string, resp *http.Response, body []byte) error {
 	var re rawError
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	if json.Unmarshal(body, &re) == nil && re.Error != "" && (mt == "application/json" || mt == "") {
+	// Content-Type is not checked: issuers label their JSON errors in many ways.
+	if json.Unmarshal(body, &re) == nil && re.Error != "" {
 		oe := &OAuthError{Endpoint: name, Code: clean(re.Error, 64), Description: clean(re.Description, 200), Status: resp.StatusCode}
 		// server_error and temporarily_unavailable (RFC 6749 §4.1.2.1) say nothing about the grant.
 		if resp.StatusCode >= 500 || oe.Code == "server_error" || oe.Code == "temporarily_unavailable" {
