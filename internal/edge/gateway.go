@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
-	"strings"
 
 	"github.com/pingedge/pingedge/internal/verify"
 )
@@ -68,24 +67,42 @@ func (s *Server) rewrite(pr *httputil.ProxyRequest) {
 }
 
 // stripHeaders removes the credentials and every client-sent copy of an identity header,
-// including spellings with underscores: CGI-style origins (PHP, WSGI, Rack) read X_Auth_User
-// and X-Auth-User as the same HTTP_X_AUTH_USER variable.
+// whatever the spelling: any case (a map filled without canonical keys) and underscores for
+// dashes, since CGI-style origins (PHP, WSGI, Rack) read X_Auth_User and X-Auth-User as the
+// same HTTP_X_AUTH_USER variable. It allocates nothing.
 func stripHeaders(h http.Header, names []string) {
-	for _, n := range names {
-		h.Del(n)
-	}
 	for k := range h {
-		if !strings.ContainsRune(k, '_') {
-			continue
-		}
-		alias := http.CanonicalHeaderKey(strings.ReplaceAll(k, "_", "-"))
 		for _, n := range names {
-			if strings.EqualFold(alias, n) {
+			if sameHeaderName(k, n) {
 				delete(h, k)
 				break
 			}
 		}
 	}
+}
+
+// sameHeaderName compares ASCII case-insensitively with '_' equal to '-'.
+func sameHeaderName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := fold(a[i]), fold(b[i])
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func fold(c byte) byte {
+	switch {
+	case c == '_':
+		return '-'
+	case 'A' <= c && c <= 'Z':
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
