@@ -171,9 +171,32 @@ func testStreaming(t *testing.T, contentType string) {
 	}
 }
 
+// TestWebSocketEchoThroughTunnel: ws:// to the tunnel reaches a ws:// upstream, and a wss://
+// upstream that also offers HTTP/2 (the upgrade must fall back to HTTP/1.1).
 func TestWebSocketEchoThroughTunnel(t *testing.T) {
 	src := newTestSource(time.Minute)
-	up := authUpstream(t, src, func(w http.ResponseWriter, r *http.Request) {
+	plain := httptest.NewServer(echoWS(src))
+	defer plain.Close()
+	tlsUp := httptest.NewUnstartedServer(echoWS(src))
+	tlsUp.EnableHTTP2 = true
+	tlsUp.StartTLS()
+	defer tlsUp.Close()
+	tr, _ := NewTransport(TransportOptions{})
+	tr.TLSClientConfig.RootCAs = tlsUp.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	for name, up := range map[string]string{"ws": plain.URL, "wss+h2": tlsUp.URL} {
+		t.Run(name, func(t *testing.T) {
+			tun := startTunnel(t, Options{Source: src, Transport: tr, Routes: []Route{mustRoute(t, "/", up)}})
+			wsEcho(t, "ws"+strings.TrimPrefix(tun.url, "http")+"/ws")
+		})
+	}
+}
+
+func echoWS(src *testSource) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if why := src.check(r.Header.Get("Authorization")); why != "" {
+			http.Error(w, why, http.StatusUnauthorized)
+			return
+		}
 		c, err := websocket.Accept(w, r, nil)
 		if err != nil {
 			return
@@ -188,11 +211,13 @@ func TestWebSocketEchoThroughTunnel(t *testing.T) {
 				return
 			}
 		}
-	})
-	tun := startTunnel(t, Options{Source: src, Routes: []Route{mustRoute(t, "/", up.URL)}})
+	}
+}
+
+func wsEcho(t *testing.T, u string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(tun.url, "http")+"/ws", nil)
+	c, _, err := websocket.Dial(ctx, u, nil)
 	if err != nil {
 		t.Fatalf("dial through tunnel: %v", err)
 	}
