@@ -203,8 +203,9 @@ func readToken(f *Factory, arg string) (string, error) {
 
 // claimsMap is the JSON view of the claims (raw members as sent, never the token).
 func claimsMap(c *verify.Claims) map[string]any {
-	out := make(map[string]any, len(c.Raw))
-	for k, v := range c.Raw {
+	raw := c.Raw()
+	out := make(map[string]any, len(raw))
+	for k, v := range raw {
 		out[k] = json.RawMessage(v)
 	}
 	return out

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// Claims are the verified claims of an access token. Raw keeps every member so the policy's
-// roles_claim and forward mappings can reach any of them.
+// Claims are the verified claims of an access token. Every member is kept so the policy's
+// roles_claim and forward mappings can reach any of them (Lookup, Raw).
 type Claims struct {
 	Issuer    string    `json:"iss"`
 	Subject   string    `json:"sub,omitempty"`
@@ -23,7 +23,25 @@ type Claims struct {
 	Roles     []string  `json:"roles,omitempty"`     // from the policy's roles_claim
 	Header    Header    `json:"header"`
 
-	Raw map[string]json.RawMessage `json:"-"`
+	members []member // every claim as sent, in order
+}
+
+// Raw returns every claim as sent (a new map each call: the hot path never needs it).
+func (c *Claims) Raw() map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(c.members))
+	for _, m := range c.members {
+		out[m.Name] = m.Value
+	}
+	return out
+}
+
+func (c *Claims) member(name string) (json.RawMessage, bool) {
+	for _, m := range c.members {
+		if m.Name == name {
+			return m.Value, true
+		}
+	}
+	return nil, false
 }
 
 // parseClaims decodes the payload strictly: one JSON object, no duplicate members, registered
@@ -34,10 +52,9 @@ func parseClaims(payload []byte) (*Claims, error) {
 	if err != nil {
 		return nil, errorf(ErrClaims, "payload: %v", err)
 	}
-	c := &Claims{Raw: make(map[string]json.RawMessage, len(members))}
+	c := &Claims{members: members}
 	hasExp := false
 	for _, m := range members {
-		c.Raw[m.Name] = m.Value
 		if err := c.setRegistered(m.Name, m.Value, &hasExp); err != nil {
 			return nil, err
 		}
@@ -128,17 +145,11 @@ func decodeStringOrList(v json.RawMessage) ([]string, error) {
 		}
 		return []string{s}, nil
 	}
-	var raw []json.RawMessage
-	if len(v) == 0 || v[0] != '[' || json.Unmarshal(v, &raw) != nil {
+	list, ok := stringArray(v)
+	if !ok {
 		return nil, claimTypeError("must be a string or an array of strings")
 	}
-	out := make([]string, len(raw))
-	for i, r := range raw {
-		if err := decodeString(r, &out[i]); err != nil {
-			return nil, claimTypeError("must be a string or an array of strings")
-		}
-	}
-	return out, nil
+	return list, nil
 }
 
 // decodeNumericDate reads a JSON number of seconds since the epoch (RFC 7519 §2); strings,
@@ -158,14 +169,14 @@ func decodeNumericDate(v json.RawMessage) (time.Time, error) {
 // Lookup follows a claim path: the whole name first (claim names may contain dots, e.g. a URL),
 // then a dotted path through nested objects ("pi.roles").
 func (c *Claims) Lookup(path string) (json.RawMessage, bool) {
-	if v, ok := c.Raw[path]; ok {
+	if v, ok := c.member(path); ok {
 		return v, true
 	}
 	head, rest, found := strings.Cut(path, ".")
 	if !found {
 		return nil, false
 	}
-	v, ok := c.Raw[head]
+	v, ok := c.member(head)
 	for ok && found {
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(v, &obj) != nil {

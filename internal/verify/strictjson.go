@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // member is one "name": value pair of a JSON object, the value kept raw.
@@ -59,7 +60,8 @@ func (s *scanner) object(depth int, keep bool) ([]member, error) {
 	}
 	s.pos++
 	var members []member
-	var names []string       // duplicate check: a linear scan while small,
+	var small [linearNames]string
+	names := small[:0]       // duplicate check: a linear scan while small,
 	var seen map[string]bool // then a map, so a hostile object stays O(n)
 	s.ws()
 	if s.pos < len(s.data) && s.data[s.pos] == '}' {
@@ -124,7 +126,7 @@ func addName(names []string, seen map[string]bool, name string) ([]string, map[s
 		seen[name] = true
 		return names, seen
 	}
-	if len(names) < linearNames {
+	if len(names) < cap(names) {
 		return append(names, name), nil
 	}
 	seen = make(map[string]bool, 2*linearNames)
@@ -150,7 +152,54 @@ func jsonString(v []byte) (string, bool) {
 			return out, true
 		}
 	}
-	return string(v[1 : len(v)-1]), true
+	return bytesString(v[1 : len(v)-1]), true
+}
+
+// bytesString views b as a string without copying. Every caller passes bytes pingedge decoded
+// itself (a token segment, a fetched body) and never writes to afterwards, so the string
+// cannot change under its holder; this keeps member names and claim values allocation-free.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// stringArray reads a JSON array of strings the scanner has already validated.
+func stringArray(v []byte) ([]string, bool) {
+	s := scanner{data: v}
+	if len(v) == 0 || v[0] != '[' {
+		return nil, false
+	}
+	s.pos++
+	out := make([]string, 0, 4)
+	for {
+		s.ws()
+		if s.pos < len(s.data) && s.data[s.pos] == ']' && len(out) == 0 {
+			return out, true
+		}
+		start := s.pos
+		if _, err := s.str(); err != nil {
+			return nil, false
+		}
+		str, ok := jsonString(s.data[start:s.pos])
+		if !ok {
+			return nil, false
+		}
+		out = append(out, str)
+		s.ws()
+		if s.pos >= len(s.data) {
+			return nil, false
+		}
+		switch s.data[s.pos] {
+		case ',':
+			s.pos++
+		case ']':
+			return out, true
+		default:
+			return nil, false
+		}
+	}
 }
 
 // errDuplicate names the repeated member so the reason is useful in a log.
@@ -231,7 +280,7 @@ func (s *scanner) str() (string, error) {
 				if !utf8.Valid(raw) {
 					return "", errJSON
 				}
-				return string(raw[1 : len(raw)-1]), nil
+				return bytesString(raw[1 : len(raw)-1]), nil
 			}
 			var out string
 			if err := json.Unmarshal(raw, &out); err != nil || !utf8.Valid(raw) {
