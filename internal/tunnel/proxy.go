@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -34,7 +36,7 @@ func (t *Tunnel) newProxy() *httputil.ReverseProxy {
 		FlushInterval:  0,
 		ModifyResponse: modifyResponse,
 		ErrorHandler:   t.upstreamError,
-		ErrorLog:       nil,
+		ErrorLog:       slog.NewLogLogger(t.log.Handler(), slog.LevelDebug),
 	}
 }
 
@@ -72,8 +74,18 @@ func (t *Tunnel) upstreamError(w http.ResponseWriter, r *http.Request, err error
 	if st != nil {
 		target = st.route.Target.Redacted()
 	}
+	err = withoutURL(err)
 	t.log.Warn("upstream request failed", "upstream", target, "error", err)
 	deny(w, http.StatusBadGateway, fmt.Sprintf("cannot reach %s: %v", target, err))
+}
+
+// withoutURL drops the request URL from a transport error: its query string may hold a key.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // tokenError answers a request the tunnel has no token for.

@@ -142,9 +142,3 @@ func (t *Tunnel) Serve(ctx context.Context, ln net.Listener) error {
 	<-errc
 	return nil
 }
-
-// Token returns the token the next request would carry (for a startup banner).
-func (t *Tunnel) Token(ctx context.Context) (expiry time.Time, err error) {
-	tok, err := t.keeper.get(ctx)
-	return tok.Expiry, err
-}
