@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,13 @@ import (
 	"github.com/pingedge/pingedge/internal/login"
 	"github.com/pingedge/pingedge/internal/tunnel"
 )
+
+// TestMain keeps what zitadel/oidc (inside devop) logs through slog.Default out of the test
+// output; the provider's refusals after a revocation are expected here.
+func TestMain(m *testing.M) {
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	os.Exit(m.Run())
+}
 
 // e2e is a real login against the in-process OpenID provider, and an upstream that verifies every
 // token it receives against the provider's JWKS.
@@ -269,6 +277,16 @@ func TestEndToEndIssuerOutageAndRevokedSession(t *testing.T) {
 		t.Fatalf("before the outage: %d %s", c, b)
 	}
 
+	// Start the outage right after a refresh, so the held token has most of its life left.
+	fresh := func() int { e.mu.Lock(); defer e.mu.Unlock(); return len(e.seen) }
+	first := fresh()
+	waitStatus(t, func() (int, string) {
+		c, b := status()
+		if fresh() == first {
+			c = 0 // not yet refreshed
+		}
+		return c, b
+	}, 200, "", 5*time.Second)
 	e.op.SetDown(true)
 	for end := time.Now().Add(time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		if c, b := status(); c != 200 {
