@@ -28,8 +28,12 @@ func (s *Server) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set(idHeader, rid)
 	if d.Allow {
-		for k, v := range d.SetHeaders {
-			h[k] = []string{v}
+		// Every identity header is answered, empty when there is no value (a public path, a
+		// missing claim): proxies that copy the answer over the request (Envoy
+		// allowed_upstream_headers, Traefik authResponseHeaders) then also overwrite a
+		// client-sent copy, and nginx sends no header for an empty value.
+		for _, f := range eng.Policy().Forward {
+			h[f.Header] = []string{d.SetHeaders[f.Header]}
 		}
 		h.Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)

@@ -64,6 +64,9 @@ func TestForwardAuthFromTrustedProxy(t *testing.T) {
 			if c.status == 401 && !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
 				t.Errorf("401 without a Bearer challenge")
 			}
+			if _, sent := resp.Header["X-Auth-User"]; c.status == 200 && !sent {
+				t.Error("X-Auth-User not answered (empty is expected on a public path)")
+			}
 			if c.status == 200 && c.user != "" && resp.Header.Get("X-Auth-Roles") != "engineer" {
 				t.Errorf("X-Auth-Roles %q", resp.Header.Get("X-Auth-Roles"))
 			}
