@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pingedge/pingedge/internal/credstore"
+	"github.com/pingedge/pingedge/internal/demo"
+)
+
+// `pingedge demo -o json` prints its addresses on stdout, serves until cancelled, exits 0, and
+// leaves no profile and no keychain item behind.
+func TestDemoCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	keyring := credstore.NewMemoryBackend()
+	outR, outW := io.Pipe()
+	var errOut lockedBuffer
+	f := &Factory{
+		IO:     IOStreams{In: strings.NewReader(""), Out: outW, ErrOut: &errOut},
+		Getenv: func(k string) string { return map[string]string{"PINGEDGE_CONFIG": cfg, "NO_COLOR": "1"}[k] },
+		Now:    time.Now, HTTP: http.DefaultClient, Global: &GlobalOptions{}, Keyring: keyring,
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan int, 1)
+	go func() { done <- Run(ctx, f, []string{"demo", "-o", "json"}); outW.Close() }()
+
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no JSON line on stdout: %v; stderr: %s", err, errOut.String())
+	}
+	go io.Copy(io.Discard, outR)
+	var info demo.Info
+	if err := json.Unmarshal([]byte(line), &info); err != nil || info.Tunnel == "" {
+		t.Fatalf("stdout %q: %v", line, err)
+	}
+	resp, err := http.Get(info.Tunnel + "/api/hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"user": "alice"`) {
+		t.Fatalf("/api/hello: %d %s", resp.StatusCode, body)
+	}
+	for _, want := range []string{"pingedge demo is running", "curl " + info.Tunnel + "/api/hello", "/admin"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Fatalf("stderr lacks %q:\n%s", want, errOut.String())
+		}
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("demo exit %d; stderr: %s", code, errOut.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("demo did not stop on cancel")
+	}
+	if _, err := os.Stat(cfg); !os.IsNotExist(err) {
+		t.Fatalf("demo wrote a config file: %v", err)
+	}
+	if _, err := keyring.Get(credstore.Service, "demo"); err == nil {
+		t.Fatal("demo left a keychain item")
+	}
+}
