@@ -1,12 +1,13 @@
 # The two commands README.md gives a newcomer.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build run test demo
+.PHONY: build run test
 build:
 	go build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/pingedge ./cmd/pingedge
 
+# The whole loop on loopback, no Ping tenant needed: issuer, API, gateway, login, tunnel.
 run: build
-	./bin/pingedge --help
+	./bin/pingedge demo
 
 test:
 	bash scripts/test.sh
