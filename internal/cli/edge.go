@@ -92,7 +92,7 @@ func edgeServeRun(ctx context.Context, f *Factory, opts *EdgeServeOptions) error
 	eo.Reload = hup
 	srv, err := edge.New(eo)
 	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return &ExitError{Code: ExitUsage, Err: err, Hint: "fix the policy file (reference: docs/policy.md)"}
 	}
 	ln, ops, err := edgeListen(opts)
 	if err != nil {

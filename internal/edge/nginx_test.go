@@ -48,8 +48,8 @@ func startNginx(t *testing.T, pingedge, origin string) string {
 	conf := string(raw)
 	port := freePort(t)
 	for old, repl := range map[string]string{
-		"server 127.0.0.1:9000;":           "server " + pingedge + ";",
-		"listen 8080;":                     "listen 127.0.0.1:" + port + ";",
+		"server 127.0.0.1:9000;":            "server " + pingedge + ";",
+		"listen 8080;":                      "listen 127.0.0.1:" + port + ";",
 		"proxy_pass http://127.0.0.1:3000;": "proxy_pass " + origin + ";",
 	} {
 		if strings.Count(conf, old) != 1 {
