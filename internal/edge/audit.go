@@ -18,9 +18,10 @@ const auditFlushEvery = 100 * time.Millisecond
 // auditFlushEvery and at shutdown, so a busy gateway does not pay a write(2) per request; a
 // line is never split because each record is written whole under the lock.
 type auditSink struct {
-	mu  sync.Mutex
-	w   *bufio.Writer
-	log *slog.Logger
+	mu      sync.Mutex
+	w       *bufio.Writer
+	scratch []byte // one line, reused under mu
+	log     *slog.Logger
 }
 
 func newAuditSink(w io.Writer, log *slog.Logger) *auditSink {
@@ -35,7 +36,8 @@ func (a *auditSink) write(rec verify.AuditRecord) {
 		return
 	}
 	a.mu.Lock()
-	err := rec.WriteJSON(a.w)
+	a.scratch = appendAudit(a.scratch[:0], &rec)
+	_, err := a.w.Write(a.scratch)
 	a.mu.Unlock()
 	if err != nil {
 		a.log.Error("audit write failed", "err", err)

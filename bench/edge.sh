@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Load benchmark of `pingedge edge serve` (issue 5): one run, same origin, same token, same wrk
+# settings for each of
+#   bare     a bare httputil.ReverseProxy (no auth): the ceiling for any Go gateway
+#   pingedge pingedge edge serve --origin (JWT verified, policy decided, audit line written)
+#   oauth2   oauth2-proxy v7 in JWT bearer mode (--skip-jwt-bearer-tokens), the usual alternative
+# and prints requests/s and the ratios (goals: pingedge >= 0.9x bare, >= 3x oauth2-proxy).
+# Installs wrk (Debian package) and oauth2-proxy (go install, pinned) when missing.
+# Not part of `make test`. Knobs: DURATION (10s), CONNS (32), THREADS (2), ROUNDS (2), BASE_PORT (18000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-32}
+THREADS=${THREADS:-2}
+ROUNDS=${ROUNDS:-2}
+BASE_PORT=${BASE_PORT:-18000}
+OAUTH2_PROXY_VERSION=v7.15.6
+
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+  echo "bench: installing wrk" >&2
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+O2P="$(go env GOPATH)/bin/oauth2-proxy"
+if [ ! -x "$O2P" ] || ! go version -m "$O2P" 2>/dev/null | grep -q "oauth2-proxy/v7[[:space:]]*$OAUTH2_PROXY_VERSION"; then
+  echo "bench: installing oauth2-proxy $OAUTH2_PROXY_VERSION" >&2
+  go install "github.com/oauth2-proxy/oauth2-proxy/v7@$OAUTH2_PROXY_VERSION"
+fi
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/pingedge" ./cmd/pingedge
+go build -o "$work/edgebench" ./bench/edgebench
+
+origin_port=$((BASE_PORT + 1)) bare_port=$((BASE_PORT + 2)) edge_port=$((BASE_PORT + 3))
+o2p_port=$((BASE_PORT + 4)) issuer_port=$((BASE_PORT + 5))
+origin="http://127.0.0.1:$origin_port"
+
+wait_port() { # wait_port PORT NAME
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+  echo "bench: $2 did not start; its log:" >&2; cat "$work/$2.log" >&2 || true; exit 1
+}
+
+"$work/edgebench" issuer "127.0.0.1:$issuer_port" "$work/token" >"$work/issuer.url" 2>"$work/issuer.log" &
+pids+=($!)
+wait_port "$issuer_port" issuer
+for _ in $(seq 50); do [ -s "$work/issuer.url" ] && break; sleep 0.1; done
+issuer=$(cat "$work/issuer.url")
+token=$(cat "$work/token")
+
+"$work/edgebench" origin "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
+pids+=($!)
+"$work/edgebench" bare "127.0.0.1:$bare_port" "$origin" >"$work/bare.log" 2>&1 &
+pids+=($!)
+
+cat >"$work/policy.yaml" <<POLICY
+issuer: $issuer
+audience: https://api.example.com
+roles_claim: roles
+rules:
+  - path: /api/**
+    roles: [engineer, admin]
+default: deny
+forward:
+  X-Auth-User: sub
+  X-Auth-Email: email
+POLICY
+"$work/pingedge" edge serve --policy "$work/policy.yaml" --origin "$origin" \
+  --listen "127.0.0.1:$edge_port" >"$work/audit.jsonl" 2>"$work/pingedge.log" &
+pids+=($!)
+
+# oauth2-proxy: OIDC provider from devop; bearer JWTs verified against the issuer's JWKS with
+# audience pingedge-cli (its client ID) or, via --extra-jwt-issuers, the API audience.
+"$O2P" --http-address "127.0.0.1:$o2p_port" --upstream "$origin/" \
+  --provider oidc --oidc-issuer-url "$issuer" --client-id pingedge-cli --client-secret unused \
+  --cookie-secret 0123456789abcdef0123456789abcdef --cookie-secure=false --email-domain '*' \
+  --skip-jwt-bearer-tokens --extra-jwt-issuers "$issuer=https://api.example.com" \
+  --bearer-token-login-fallback=false >"$work/oauth2.log" 2>&1 &
+pids+=($!)
+
+for p in "$origin_port:origin" "$bare_port:bare" "$edge_port:pingedge" "$o2p_port:oauth2"; do
+  wait_port "${p%%:*}" "${p#*:}"
+done
+echo "== each proxy answers the token with the origin's 200 =="
+"$work/edgebench" check "http://127.0.0.1:$bare_port/api/items" "$work/token"
+"$work/edgebench" check "http://127.0.0.1:$edge_port/api/items" "$work/token"
+"$work/edgebench" check "http://127.0.0.1:$o2p_port/api/items" "$work/token"
+
+run_wrk() { # run_wrk PORT -> requests/s
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -H "Authorization: Bearer $token" \
+    "http://127.0.0.1:$1/api/items" | awk '/^Requests\/sec:/ {print $2}'
+}
+declare -A best=([bare]=0 [pingedge]=0 [oauth2]=0)
+declare -A port=([bare]=$bare_port [pingedge]=$edge_port [oauth2]=$o2p_port)
+echo "== wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS interleaved rounds, best kept; $(nproc) CPUs shared by wrk, proxy and origin =="
+for name in bare pingedge oauth2; do wrk -t1 -c4 -d2s -H "Authorization: Bearer $token" "http://127.0.0.1:${port[$name]}/api/items" >/dev/null; done
+for round in $(seq "$ROUNDS"); do
+  for name in bare pingedge oauth2; do
+    rps=$(run_wrk "${port[$name]}")
+    printf 'round %d  %-9s %10.0f req/s\n' "$round" "$name" "$rps"
+    best[$name]=$(awk -v a="${best[$name]}" -v b="$rps" 'BEGIN {print (b > a) ? b : a}')
+  done
+done
+echo "== result =="
+printf '%-32s %10.0f req/s\n' "bare httputil.ReverseProxy" "${best[bare]}" \
+  "pingedge edge serve --origin" "${best[pingedge]}" "oauth2-proxy $OAUTH2_PROXY_VERSION (JWT bearer)" "${best[oauth2]}"
+awk -v p="${best[pingedge]}" -v b="${best[bare]}" -v o="${best[oauth2]}" 'BEGIN {
+  printf "pingedge / bare proxy   = %.2fx (goal >= 0.90x)\n", p / b
+  printf "pingedge / oauth2-proxy = %.2fx (goal >= 3.00x)\n", p / o
+}'
+echo "audit lines written by pingedge: $(wc -l <"$work/audit.jsonl")"
