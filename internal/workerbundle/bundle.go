@@ -1,0 +1,136 @@
+// Package workerbundle writes pingedge's Cloudflare Worker bundle (the Go wasm, the shim, the
+// policy and wrangler.toml), measures it against the Workers size limit, and runs it in a
+// local workerd for `pingedge edge worker dev` and the tests.
+package workerbundle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"text/template"
+
+	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/worker"
+)
+
+// MaxGzipBytes is the Workers Free plan's limit on a Worker's compressed size.
+const MaxGzipBytes = 3 << 20
+
+// CompatibilityDate is the Workers compatibility date the shim is written and tested against.
+const CompatibilityDate = "2025-09-01"
+
+// The bundle's files; the shim imports them by these names.
+const (
+	FileShim     = "worker.mjs"
+	FileWasm     = "pingedge.wasm"
+	FileWasmExec = "wasm_exec.js"
+	FilePolicy   = "policy.mjs"
+	FileYAML     = "policy.yaml"
+	FileWrangler = "wrangler.toml"
+)
+
+// Options say what to bundle.
+type Options struct {
+	PolicyFile string
+	OutDir     string
+	Name       string // the Worker's name in wrangler.toml ["pingedge"]
+	Origin     string // PINGEDGE_ORIGIN in wrangler.toml; empty: pass through to the route's own origin
+	Wasm       *Wasm  // nil: LoadWasm
+}
+
+// Bundle is what Build wrote.
+type Bundle struct {
+	Dir        string
+	Files      []string
+	RawBytes   int64 // the files Workers uploads (shim, wasm, wasm_exec.js, policy)
+	GzipBytes  int64
+	WasmSource string
+}
+
+// Build checks the policy, then writes the bundle into o.OutDir. It fails when the bundle
+// would exceed MaxGzipBytes, since Workers would refuse it at deploy.
+func Build(ctx context.Context, o Options) (*Bundle, error) {
+	raw, err := os.ReadFile(o.PolicyFile)
+	if err != nil {
+		return nil, fmt.Errorf("read the policy: %w", err)
+	}
+	if _, err := verify.ParsePolicy(raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", o.PolicyFile, err)
+	}
+	w := o.Wasm
+	if w == nil {
+		if w, err = LoadWasm(ctx); err != nil {
+			return nil, err
+		}
+	}
+	files, err := bundleFiles(o, raw, w)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", o.OutDir, err)
+	}
+	b := &Bundle{Dir: o.OutDir, WasmSource: w.Source}
+	var uploaded bytes.Buffer
+	for _, name := range []string{FileShim, FileWasm, FileWasmExec, FilePolicy, FileYAML, FileWrangler} {
+		if err := os.WriteFile(filepath.Join(o.OutDir, name), files[name], 0o644); err != nil {
+			return nil, fmt.Errorf("write the bundle: %w", err)
+		}
+		b.Files = append(b.Files, name)
+		if name != FileYAML && name != FileWrangler {
+			uploaded.Write(files[name])
+		}
+	}
+	b.RawBytes = int64(uploaded.Len())
+	b.GzipBytes = int64(len(Gzip(uploaded.Bytes())))
+	if b.GzipBytes >= MaxGzipBytes {
+		return b, fmt.Errorf("the bundle is %d bytes gzip, over the Workers limit of %d: report this as a pingedge bug", b.GzipBytes, MaxGzipBytes)
+	}
+	return b, nil
+}
+
+func bundleFiles(o Options, policy []byte, w *Wasm) (map[string][]byte, error) {
+	shim, err := fs.ReadFile(worker.Files, "shim.mjs")
+	if err != nil {
+		return nil, fmt.Errorf("worker shim: %w", err)
+	}
+	pol, _ := json.Marshal(string(policy)) // a string always marshals
+	wr, err := wrangler(o)
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]byte{
+		FileShim: shim, FileWasm: w.Module, FileWasmExec: w.WasmExec,
+		FilePolicy: []byte("// The policy this Worker enforces (policy.yaml beside it is the same text).\nexport default " + string(pol) + ";\n"),
+		FileYAML:   policy, FileWrangler: wr,
+	}, nil
+}
+
+var workerName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+func wrangler(o Options) ([]byte, error) {
+	name := o.Name
+	if name == "" {
+		name = "pingedge"
+	}
+	if !workerName.MatchString(name) {
+		return nil, fmt.Errorf("worker name %q: use lower-case letters, digits and dashes (at most 63)", name)
+	}
+	text, err := fs.ReadFile(worker.Files, "wrangler.toml.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("wrangler template: %w", err)
+	}
+	t, err := template.New("wrangler").Parse(string(text))
+	if err != nil {
+		return nil, fmt.Errorf("wrangler template: %w", err)
+	}
+	origin, _ := json.Marshal(o.Origin) // a TOML basic string is a JSON string for these characters
+	var b bytes.Buffer
+	err = t.Execute(&b, map[string]string{"Name": name, "CompatibilityDate": CompatibilityDate, "Origin": string(origin[1 : len(origin)-1])})
+	return b.Bytes(), err
+}

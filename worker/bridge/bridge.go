@@ -1,0 +1,157 @@
+// Package bridge is the Worker's request/decision mapping, kept free of syscall/js so it is
+// tested natively: the JS shim hands a request over as JSON, bridge runs the verification core
+// and answers with everything the shim applies (status, challenge, headers to strip and set,
+// the path the origin gets, the audit line). Its rules are the gateway's (internal/edge), so
+// the Worker and `pingedge edge serve` make the same decisions for the same requests.
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+
+	"github.com/pingedge/pingedge/internal/verify"
+)
+
+// Request is what the shim sends: the method, the raw path (escaped form, with the query) and
+// the request's headers as name/value pairs (a Fetch API Headers object lower-cases names and
+// joins repeated ones with ", ").
+type Request struct {
+	Method  string      `json:"method"`
+	Path    string      `json:"path"`
+	Headers [][2]string `json:"headers"`
+}
+
+// Answer is what the shim applies.
+type Answer struct {
+	Allow           bool   `json:"allow"`
+	Status          int    `json:"status"`
+	WWWAuthenticate string `json:"www_authenticate,omitempty"`
+	Reason          string `json:"reason"`
+	// Path is the normalised path the rules matched (escaped form); the origin gets it, not the
+	// raw one, so an origin that normalises differently cannot be reached on a path the policy
+	// never saw.
+	Path string `json:"path,omitempty"`
+	// Strip lists the request's own header names to delete: Authorization, the token header and
+	// every client-sent copy of an identity header under any case or with '_' for '-'.
+	Strip []string `json:"strip,omitempty"`
+	// Set are the identity headers and the request id for the origin.
+	Set             map[string]string `json:"set,omitempty"`
+	RequestIDHeader string            `json:"request_id_header"`
+	RequestID       string            `json:"request_id"`
+	// Audit is the decision's audit record as one JSON line (never the token).
+	Audit string `json:"audit"`
+}
+
+// Decide runs one request through the engine.
+func Decide(ctx context.Context, eng *verify.Engine, r Request) Answer {
+	h := make(http.Header, len(r.Headers))
+	for _, kv := range r.Headers {
+		h.Add(kv[0], kv[1])
+	}
+	idHeader := eng.Policy().RequestIDHeader
+	rid := RequestID(h.Get(idHeader))
+	d := eng.Decide(ctx, verify.Request{Method: r.Method, Path: r.Path, Header: h, RequestID: rid})
+	a := Answer{
+		Allow: d.Allow, Status: d.Status, WWWAuthenticate: d.WWWAuthenticate, Reason: d.Reason,
+		RequestIDHeader: idHeader, RequestID: rid, Audit: auditLine(d.Audit),
+	}
+	if !d.Allow {
+		return a
+	}
+	a.Path = d.Path
+	a.Strip = stripped(r.Headers, d.StripHeaders)
+	a.Set = make(map[string]string, len(d.SetHeaders)+1)
+	for k, v := range d.SetHeaders {
+		a.Set[k] = v
+	}
+	a.Set[idHeader] = rid
+	return a
+}
+
+// DecideJSON is Decide for the JS boundary: JSON in, JSON out. A request that does not parse
+// is refused with 400 rather than passed on.
+func DecideJSON(ctx context.Context, eng *verify.Engine, in []byte) []byte {
+	var r Request
+	var a Answer
+	if err := json.Unmarshal(in, &r); err != nil {
+		a = Answer{Status: http.StatusBadRequest, Reason: "worker: request did not reach the core intact"}
+	} else {
+		a = Decide(ctx, eng, r)
+	}
+	out, _ := json.Marshal(a) // Answer holds only strings, ints, bools and a string map
+	return out
+}
+
+func auditLine(rec verify.AuditRecord) string {
+	var b bytes.Buffer
+	if err := rec.WriteJSON(&b); err != nil {
+		return `{"decision":"error","reason":"audit record did not encode"}`
+	}
+	return string(bytes.TrimRight(b.Bytes(), "\n"))
+}
+
+// stripped returns the names among the request's headers that match one of names, compared
+// as the gateway does: ASCII case-insensitively with '_' equal to '-', because CGI-style
+// origins (PHP, WSGI, Rack) read X_Auth_User and X-Auth-User as the same variable.
+func stripped(headers [][2]string, names []string) []string {
+	var out []string
+	for _, kv := range headers {
+		for _, n := range names {
+			if sameHeaderName(kv[0], n) {
+				out = append(out, kv[0])
+				break
+			}
+		}
+	}
+	return out
+}
+
+func sameHeaderName(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		if fold(a[i]) != fold(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func fold(c byte) byte {
+	switch {
+	case c == '_':
+		return '-'
+	case 'A' <= c && c <= 'Z':
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// RequestID keeps a sane client-sent id (so a trace started upstream continues) and stamps a
+// random one otherwise; sane is 1..128 visible ASCII characters without quotes or
+// backslashes, the gateway's rule.
+func RequestID(sent string) string {
+	if saneID(sent) {
+		return sent
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+func saneID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,148 @@
+// pingedge Cloudflare Worker: the ES-module shim around the Go verification core (pingedge.wasm).
+//
+// The wasm is imported as a module (Workers refuse to compile wasm from bytes at run time) and
+// instantiated once per isolate, here at module scope. Go's runtime itself is started on the
+// first request, because it draws random numbers and sets timers at start, which Workers
+// forbid in global scope. Each request is handed to Go as JSON; Go answers with the decision
+// and this shim applies it: 401/403/400/503, or fetch() to the origin with the credentials and
+// client-sent identity headers stripped and the identity headers and request id set.
+// One audit JSON line per request goes to console.log (Workers Logs / Logpush); never the token.
+import "./wasm_exec.js";
+import wasm from "./pingedge.wasm";
+import policy from "./policy.mjs";
+
+const MAX_FETCH_MS = 10000;
+const go = new Go();
+const instance = new WebAssembly.Instance(wasm, go.importObject);
+let started = false;
+let kv = null;
+
+globalThis.__pingedgeHost = {
+  log(line) {
+    console.error(String(line).trimEnd());
+  },
+  // fetchBounded GETs url and reads at most limit bytes of the body (a key set larger than
+  // verify.MaxJWKSBytes is refused there; reading more would only waste the isolate's memory).
+  async fetchBounded(url, limit) {
+    const resp = await fetch(url, {
+      headers: { Accept: "application/json, application/jwk-set+json" },
+      redirect: "manual",
+      signal: AbortSignal.timeout(MAX_FETCH_MS),
+    });
+    const chunks = [];
+    let n = 0;
+    if (resp.body) {
+      const reader = resp.body.getReader();
+      while (n < limit) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        n += value.length;
+      }
+      if (n >= limit) await reader.cancel();
+    }
+    const body = new Uint8Array(Math.min(n, limit));
+    let off = 0;
+    for (const c of chunks) {
+      const part = c.subarray(0, body.length - off);
+      body.set(part, off);
+      off += part.length;
+    }
+    return { status: resp.status, headers: [...resp.headers], body };
+  },
+  async kvGet(key) {
+    return kv ? kv.get(key) : null;
+  },
+  async kvPut(key, value, ttlSeconds) {
+    if (kv) await kv.put(key, value, { expirationTtl: Math.max(60, ttlSeconds) });
+  },
+};
+
+function start(env) {
+  if (started) return;
+  started = true;
+  kv = env.PINGEDGE_KV || null;
+  go.env = { PINGEDGE_POLICY: policy };
+  if (typeof env.PINGEDGE_JWKS_COOLDOWN === "string") go.env.PINGEDGE_JWKS_COOLDOWN = env.PINGEDGE_JWKS_COOLDOWN;
+  go.run(instance); // returns once Go's main blocks, with __pingedgeDecide registered
+}
+
+// rawTarget keeps the request-target as sent: new URL() would resolve dot segments and
+// backslashes before the policy sees them, and the core must judge what the client sent.
+function rawTarget(u) {
+  const rest = u.slice(u.indexOf("//") + 2);
+  const slash = rest.indexOf("/");
+  let t = slash < 0 ? "/" : rest.slice(slash);
+  const hash = t.indexOf("#");
+  if (hash >= 0) t = t.slice(0, hash);
+  const q = t.indexOf("?");
+  return q < 0 ? { path: t, query: "" } : { path: t.slice(0, q), query: t.slice(q) };
+}
+
+function plain(status, headers) {
+  headers["Content-Type"] = "text/plain; charset=utf-8";
+  headers["X-Content-Type-Options"] = "nosniff";
+  return new Response(`${STATUS_TEXT[status] || "Error"}\n`, { status, headers });
+}
+
+const STATUS_TEXT = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable" };
+const FORWARDING = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"];
+
+async function forward(request, env, target, a) {
+  const incoming = new URL(request.url);
+  const base = env.PINGEDGE_ORIGIN ? env.PINGEDGE_ORIGIN.replace(/\/+$/, "") : incoming.origin;
+  const headers = new Headers(request.headers);
+  for (const name of a.strip || []) headers.delete(name);
+  for (const name of FORWARDING) headers.delete(name);
+  const ip = request.headers.get("cf-connecting-ip");
+  if (ip) headers.set("X-Forwarded-For", ip);
+  headers.set("X-Forwarded-Host", incoming.host);
+  headers.set("X-Forwarded-Proto", incoming.protocol.replace(":", ""));
+  for (const [k, v] of Object.entries(a.set || {})) headers.set(k, v);
+  const hasBody = request.method !== "GET" && request.method !== "HEAD";
+  let resp;
+  try {
+    resp = await fetch(base + a.path + target.query, {
+      method: request.method,
+      headers,
+      body: hasBody ? request.body : undefined,
+      redirect: "manual",
+    });
+  } catch (err) {
+    console.error(JSON.stringify({ level: "WARN", msg: "origin did not answer", path: a.path, error: String(err) }));
+    return plain(502, { [a.request_id_header]: a.request_id });
+  }
+  const out = new Response(resp.body, resp);
+  out.headers.set(a.request_id_header, a.request_id);
+  return out;
+}
+
+export default {
+  async fetch(request, env) {
+    start(env);
+    if (typeof globalThis.__pingedgeDecide !== "function" || go.exited) {
+      console.error(JSON.stringify({ level: "ERROR", msg: "pingedge core is not running" }));
+      return plain(500, {});
+    }
+    const target = rawTarget(request.url);
+    let a;
+    try {
+      const answer = await globalThis.__pingedgeDecide(JSON.stringify({
+        method: request.method,
+        path: target.path,
+        headers: [...request.headers],
+      }));
+      a = JSON.parse(answer);
+    } catch (err) {
+      console.error(JSON.stringify({ level: "ERROR", msg: String(err && err.message || err) }));
+      return plain(500, {});
+    }
+    console.log(a.audit);
+    if (!a.allow) {
+      const h = { "Cache-Control": "no-store", [a.request_id_header]: a.request_id };
+      if (a.www_authenticate) h["WWW-Authenticate"] = a.www_authenticate;
+      return plain(a.status, h);
+    }
+    return forward(request, env, target, a);
+  },
+};

@@ -1,0 +1,84 @@
+//go:build js && wasm
+
+// Command wasm is the Go half of pingedge's Cloudflare Worker: compiled with GOOS=js
+// GOARCH=wasm, it builds one verification engine per isolate from the policy the shim passes
+// in (go.env PINGEDGE_POLICY) and registers globalThis.__pingedgeDecide, which the shim calls
+// once per request. The call returns a Promise and does its work in a goroutine: the JWKS
+// fetch it may wait on is JS fetch, whose Promise only settles after Go hands control back to
+// the event loop, so a synchronous call would deadlock.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"syscall/js"
+	"time"
+
+	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/worker/bridge"
+)
+
+func main() {
+	host := js.Global().Get("__pingedgeHost")
+	eng, err := newEngine(host)
+	decide := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if err != nil {
+			return reject("pingedge worker: the policy did not load: " + err.Error())
+		}
+		in := args[0].String()
+		return promise(func() string {
+			return string(bridge.DecideJSON(context.Background(), eng, []byte(in)))
+		})
+	})
+	js.Global().Set("__pingedgeDecide", decide)
+	select {} // keep the Go runtime alive for the isolate's lifetime
+}
+
+func newEngine(host js.Value) (*verify.Engine, error) {
+	p, err := verify.ParsePolicy([]byte(os.Getenv("PINGEDGE_POLICY")))
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewJSONHandler(consoleWriter{host}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	keys := verify.NewRemoteKeySet(p.JWKSURI, verify.RemoteOptions{
+		Issuer: p.Issuer, Fetcher: newFetcher(host), Logger: log, Cooldown: cooldown(),
+	})
+	return verify.NewEngine(p, verify.EngineOptions{KeySet: keys, Logger: log})
+}
+
+// cooldown is the key set's refetch cooldown: verify's default (the gateway's) unless the
+// PINGEDGE_JWKS_COOLDOWN variable says otherwise; tests shorten it because workerd's clock
+// cannot be faked.
+func cooldown() time.Duration {
+	d, err := time.ParseDuration(os.Getenv("PINGEDGE_JWKS_COOLDOWN"))
+	if err != nil || d <= 0 {
+		return 0 // verify's default
+	}
+	return d
+}
+
+// promise runs work in a goroutine and settles a JS Promise with its result.
+func promise(work func() string) js.Value {
+	var executor js.Func
+	executor = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		resolve := args[0]
+		go func() { resolve.Invoke(work()) }()
+		return nil
+	})
+	defer executor.Release() // the executor runs synchronously inside the constructor
+	return js.Global().Get("Promise").New(executor)
+}
+
+func reject(msg string) js.Value {
+	return js.Global().Get("Promise").Call("reject", js.Global().Get("Error").New(msg))
+}
+
+// consoleWriter sends the engine's log lines (JSON, never a token) to the shim's logger,
+// which writes them with console.error so they land in Workers Logs next to the audit lines.
+type consoleWriter struct{ host js.Value }
+
+func (w consoleWriter) Write(b []byte) (int, error) {
+	w.host.Call("log", string(b))
+	return len(b), nil
+}
