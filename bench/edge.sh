@@ -6,13 +6,14 @@
 #   oauth2   oauth2-proxy v7 in JWT bearer mode (--skip-jwt-bearer-tokens), the usual alternative
 # and prints requests/s and the ratios (goals: pingedge >= 0.9x bare, >= 3x oauth2-proxy).
 # Installs wrk (Debian package) and oauth2-proxy (go install, pinned) when missing.
-# Not part of `make test`. Knobs: DURATION (10s), CONNS (32), THREADS (2), ROUNDS (2), BASE_PORT (18000).
+# Not part of `make test`. Knobs: DURATION (10s), CONNS (32), THREADS (1), ROUNDS (2),
+# BASE_PORT (18000), PIN (1: pin the proxy under test to CPU 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-32}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-1}
 ROUNDS=${ROUNDS:-2}
 BASE_PORT=${BASE_PORT:-18000}
 OAUTH2_PROXY_VERSION=v7.15.6
@@ -37,6 +38,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# With 2+ CPUs the proxy under test gets CPU 0 and everything else (wrk, origin, issuer) the
+# rest, so each proxy is the bottleneck and its own cost per request is what is measured.
+# PIN=0 turns this off.
+proxy_cpu=() load_cpu=()
+if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  proxy_cpu=(taskset -c 0) load_cpu=(taskset -c "1-$(($(nproc) - 1))")
+fi
+
 go build -o "$work/pingedge" ./cmd/pingedge
 go build -o "$work/edgebench" ./bench/edgebench
 
@@ -49,16 +58,16 @@ wait_port() { # wait_port PORT NAME
   echo "bench: $2 did not start; its log:" >&2; cat "$work/$2.log" >&2 || true; exit 1
 }
 
-"$work/edgebench" issuer "127.0.0.1:$issuer_port" "$work/token" >"$work/issuer.url" 2>"$work/issuer.log" &
+"${load_cpu[@]}" "$work/edgebench" issuer "127.0.0.1:$issuer_port" "$work/token" >"$work/issuer.url" 2>"$work/issuer.log" &
 pids+=($!)
 wait_port "$issuer_port" issuer
 for _ in $(seq 50); do [ -s "$work/issuer.url" ] && break; sleep 0.1; done
 issuer=$(cat "$work/issuer.url")
 token=$(cat "$work/token")
 
-"$work/edgebench" origin "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
+"${load_cpu[@]}" "$work/edgebench" origin "127.0.0.1:$origin_port" >"$work/origin.log" 2>&1 &
 pids+=($!)
-"$work/edgebench" bare "127.0.0.1:$bare_port" "$origin" >"$work/bare.log" 2>&1 &
+"${proxy_cpu[@]}" "$work/edgebench" bare "127.0.0.1:$bare_port" "$origin" >"$work/bare.log" 2>&1 &
 pids+=($!)
 
 cat >"$work/policy.yaml" <<POLICY
@@ -73,13 +82,13 @@ forward:
   X-Auth-User: sub
   X-Auth-Email: email
 POLICY
-"$work/pingedge" edge serve --policy "$work/policy.yaml" --origin "$origin" \
+"${proxy_cpu[@]}" "$work/pingedge" edge serve --policy "$work/policy.yaml" --origin "$origin" \
   --listen "127.0.0.1:$edge_port" >"$work/audit.jsonl" 2>"$work/pingedge.log" &
 pids+=($!)
 
 # oauth2-proxy: OIDC provider from devop; bearer JWTs verified against the issuer's JWKS with
 # audience pingedge-cli (its client ID) or, via --extra-jwt-issuers, the API audience.
-"$O2P" --http-address "127.0.0.1:$o2p_port" --upstream "$origin/" \
+"${proxy_cpu[@]}" "$O2P" --http-address "127.0.0.1:$o2p_port" --upstream "$origin/" \
   --provider oidc --oidc-issuer-url "$issuer" --client-id pingedge-cli --client-secret unused \
   --cookie-secret 0123456789abcdef0123456789abcdef --cookie-secure=false --email-domain '*' \
   --skip-jwt-bearer-tokens --extra-jwt-issuers "$issuer=https://api.example.com" \
@@ -95,12 +104,14 @@ echo "== each proxy answers the token with the origin's 200 =="
 "$work/edgebench" check "http://127.0.0.1:$o2p_port/api/items" "$work/token"
 
 run_wrk() { # run_wrk PORT -> requests/s
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -H "Authorization: Bearer $token" \
+  "${load_cpu[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$1/api/items" | awk '/^Requests\/sec:/ {print $2}'
 }
 declare -A best=([bare]=0 [pingedge]=0 [oauth2]=0)
 declare -A port=([bare]=$bare_port [pingedge]=$edge_port [oauth2]=$o2p_port)
-echo "== wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS interleaved rounds, best kept; $(nproc) CPUs shared by wrk, proxy and origin =="
+pinning="no CPU pinning"
+[ ${#proxy_cpu[@]} -gt 0 ] && pinning="proxy on CPU 0, wrk and origin on the other CPUs"
+echo "== wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS interleaved rounds, best kept; $pinning =="
 for name in bare pingedge oauth2; do wrk -t1 -c4 -d2s -H "Authorization: Bearer $token" "http://127.0.0.1:${port[$name]}/api/items" >/dev/null; done
 for round in $(seq "$ROUNDS"); do
   for name in bare pingedge oauth2; do

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"sync"
 
 	"github.com/pingedge/pingedge/internal/verify"
 )
@@ -13,8 +14,11 @@ import (
 // passKey carries the decision from the handler to the proxy's Rewrite.
 type passKey struct{}
 
+// pass is what Rewrite needs from the decision (not the whole Decision, which is large).
 type pass struct {
-	d         *verify.Decision
+	path      string            // the normalised path, when it differs from the raw one
+	set       map[string]string // identity headers
+	strip     []string
 	requestID string
 	idHeader  string
 }
@@ -24,15 +28,19 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	eng := s.policy.engine()
 	idHeader := eng.Policy().RequestIDHeader
 	rid := requestID(r.Header.Get(idHeader))
-	d := eng.Decide(r.Context(), verify.Request{Method: r.Method, Path: r.URL.EscapedPath(), Header: r.Header, RequestID: rid})
+	raw := r.URL.EscapedPath()
+	d := eng.Decide(r.Context(), verify.Request{Method: r.Method, Path: raw, Header: r.Header, RequestID: rid})
 	s.audit.write(d.Audit)
-	w.Header().Set(idHeader, rid)
+	w.Header()[idHeader] = []string{rid}
 	if !d.Allow {
 		deny(w, &d)
 		return
 	}
-	ctx := context.WithValue(r.Context(), passKey{}, &pass{d: &d, requestID: rid, idHeader: idHeader})
-	s.proxy.ServeHTTP(w, r.WithContext(ctx))
+	p := &pass{set: d.SetHeaders, strip: d.StripHeaders, requestID: rid, idHeader: idHeader}
+	if d.Path != raw {
+		p.path = d.Path
+	}
+	s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), passKey{}, p)))
 }
 
 // newProxy builds the reverse proxy. Rewrite (not Director) so that hop-by-hop headers and the
@@ -46,6 +54,7 @@ func (s *Server) newProxy() *httputil.ReverseProxy {
 		Transport:     s.opts.Transport,
 		FlushInterval: -1,
 		ErrorHandler:  s.proxyError,
+		BufferPool:    newBufferPool(),
 	}
 }
 
@@ -54,17 +63,36 @@ func (s *Server) rewrite(pr *httputil.ProxyRequest) {
 	// The origin gets the path the rules matched, not the raw one: an origin that normalises
 	// differently (dot segments, repeated slashes, %2e) cannot be reached on a path the policy
 	// never saw.
-	if u, err := url.PathUnescape(p.d.Path); err == nil && p.d.Path != "" {
-		pr.Out.URL.Path, pr.Out.URL.RawPath = u, p.d.Path
+	if p.path != "" {
+		if u, err := url.PathUnescape(p.path); err == nil {
+			pr.Out.URL.Path, pr.Out.URL.RawPath = u, p.path
+		}
 	}
 	pr.SetURL(s.opts.Origin)
 	pr.SetXForwarded()
-	stripHeaders(pr.Out.Header, p.d.StripHeaders)
-	for k, v := range p.d.SetHeaders {
-		pr.Out.Header[k] = []string{v}
+	h := pr.Out.Header
+	stripHeaders(h, p.strip)
+	// One allocation for every value; each slice is capped so an Add cannot spill into the next.
+	vals := make([]string, 0, len(p.set)+1)
+	for k, v := range p.set {
+		vals = append(vals, v)
+		n := len(vals)
+		h[k] = vals[n-1 : n : n]
 	}
-	pr.Out.Header.Set(p.idHeader, p.requestID)
+	vals = append(vals, p.requestID)
+	n := len(vals)
+	h[p.idHeader] = vals[n-1 : n : n]
 }
+
+// bufferPool reuses the 32 KiB copy buffers ReverseProxy would otherwise allocate per response.
+type bufferPool struct{ p sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+}
+
+func (bp *bufferPool) Get() []byte  { return *bp.p.Get().(*[]byte) }
+func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }
 
 // stripHeaders removes the credentials and every client-sent copy of an identity header,
 // whatever the spelling: any case (a map filled without canonical keys) and underscores for
