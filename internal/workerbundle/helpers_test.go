@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/devop"
+	"github.com/pingedge/pingedge/internal/edge"
 	"github.com/pingedge/pingedge/internal/edgecases"
 )
 
@@ -83,16 +85,23 @@ type runningWorker struct {
 	logs    *syncBuffer
 	started time.Time
 	bundle  *Bundle
+	stop    func() // ends workerd; idempotent
 }
 
 // startWorker builds the bundle for policy and serves it in real workerd until the test ends.
 func startWorker(t testing.TB, policy, origin string, cfg ConfigOptions) *runningWorker {
 	t.Helper()
+	return startWorkerIn(t, t.TempDir(), policy, origin, cfg)
+}
+
+// startWorkerIn is startWorker in dir, so a second workerd can start where a first one ran
+// (a cold isolate with the same KV directory).
+func startWorkerIn(t testing.TB, dir, policy, origin string, cfg ConfigOptions) *runningWorker {
+	t.Helper()
 	bin, err := LocateWorkerd()
 	if err != nil {
 		t.Fatalf("%v (scripts/setup.sh installs it)", err)
 	}
-	dir := t.TempDir()
 	b, err := Build(context.Background(), Options{PolicyFile: policy, OutDir: dir, Origin: origin, Wasm: testWasm(t)})
 	if err != nil {
 		t.Fatalf("build: %v", err)
@@ -111,10 +120,16 @@ func startWorker(t testing.TB, policy, origin string, cfg ConfigOptions) *runnin
 	if err != nil {
 		t.Fatal(err)
 	}
+	var once sync.Once
+	rw.stop = func() {
+		once.Do(func() {
+			cancel()
+			_ = p.Wait()
+			_ = ln.Close()
+		})
+	}
 	t.Cleanup(func() {
-		cancel()
-		_ = p.Wait()
-		_ = ln.Close()
+		rw.stop()
 		if t.Failed() {
 			t.Logf("workerd output:\n%s", rw.logs)
 		}
@@ -131,4 +146,32 @@ func (rw *runningWorker) auditLines() []string {
 		}
 	}
 	return out
+}
+
+// startGateway serves policy with `pingedge edge serve`'s server (internal/edge) in front of
+// origin until the test ends.
+func startGateway(t testing.TB, policy, origin string) string {
+	t.Helper()
+	u, err := url.Parse(origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := edge.New(edge.Options{PolicyFile: policy, Origin: u, ReloadInterval: -1})
+	if err != nil {
+		t.Fatalf("gateway: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln, nil) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("gateway: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String()
 }

@@ -20,10 +20,11 @@ const (
 	kvDefaultTTL = 15 * time.Minute
 )
 
-// KVKeySetKey is the KV key for the key set at url (hashed: KV keys are limited to 512 bytes).
+// KVKeySetKey is the KV key for the document at url, the key set or the discovery document
+// (hashed: KV keys are limited to 512 bytes).
 func KVKeySetKey(url string) string {
 	sum := sha256.Sum256([]byte(url))
-	return "pingedge:jwks:" + hex.EncodeToString(sum[:16])
+	return "pingedge:fetch:" + hex.EncodeToString(sum[:16])
 }
 
 type kvKeySet struct {

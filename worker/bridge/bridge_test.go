@@ -1,0 +1,152 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pingedge/pingedge/internal/verify"
+)
+
+func engine(t testing.TB) *verify.Engine {
+	t.Helper()
+	p, err := verify.ParsePolicy([]byte(`issuer: https://issuer.example
+audience: https://api.example.com
+jwks_uri: https://issuer.example/keys
+rules:
+  - path: /public/**
+    allow: anyone
+default: deny
+forward:
+  X-Auth-User: sub
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := verify.NewEngine(p, verify.EngineOptions{KeySet: verify.NewStaticKeys()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+// TestDecideStripsEverySpelling: the names to strip are the request's own spellings, found
+// whatever their case or underscores, so the shim deletes exactly what the client sent.
+func TestDecideStripsEverySpelling(t *testing.T) {
+	a := Decide(context.Background(), engine(t), Request{Method: "GET", Path: "/public/x", Headers: [][2]string{
+		{"authorization", "Bearer x"}, {"x-auth-user", "mallory"}, {"x_auth_user", "mallory"},
+		{"X_AUTH-USER", "mallory"}, {"x-auth-users", "kept"}, {"accept", "*/*"}, {"x-request-id", "trace-1"},
+	}})
+	if !a.Allow || a.Status != 200 {
+		t.Fatalf("public path: %+v", a)
+	}
+	want := "authorization x-auth-user x_auth_user X_AUTH-USER"
+	if got := strings.Join(a.Strip, " "); got != want {
+		t.Errorf("strip %q, want %q", got, want)
+	}
+	if a.RequestID != "trace-1" || a.Set["X-Request-Id"] != "trace-1" || a.Path != "/public/x" {
+		t.Errorf("request id %q, set %v, path %q", a.RequestID, a.Set, a.Path)
+	}
+	if strings.Contains(a.Audit, "Bearer") || !strings.Contains(a.Audit, `"decision":"allow"`) {
+		t.Errorf("audit line %s", a.Audit)
+	}
+}
+
+func TestDecideJSON(t *testing.T) {
+	eng := engine(t)
+	cases := []struct {
+		in     string
+		status int
+	}{
+		{`{"method":"GET","path":"/private","headers":[]}`, 403},
+		{`{"method":"GET","path":"/public/a","headers":[["x-request-id","a\"b"]]}`, 200},
+		{`{"method":"GET","path":"/public/..%2fa","headers":[]}`, 400},
+		{`not json`, 400},
+		{`{"method":"GET","path":"/x","headers":"x"}`, 400},
+	}
+	for _, c := range cases {
+		var a Answer
+		if err := json.Unmarshal(DecideJSON(context.Background(), eng, []byte(c.in)), &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.Status != c.status {
+			t.Errorf("%s: status %d, want %d (%s)", c.in, a.Status, c.status, a.Reason)
+		}
+		if c.status == 200 && len(a.RequestID) != 32 {
+			t.Errorf("%s: an unsafe request id must be replaced, got %q", c.in, a.RequestID)
+		}
+	}
+}
+
+func TestRequestID(t *testing.T) {
+	for _, bad := range []string{"", "a b", `a"b`, `a\b`, "é", strings.Repeat("a", 129), "a\nb"} {
+		if got := RequestID(bad); got == bad || len(got) != 32 {
+			t.Errorf("RequestID(%q) = %q, want a fresh 32-hex id", bad, got)
+		}
+	}
+	if got := RequestID("trace-42"); got != "trace-42" {
+		t.Errorf("a sane id was replaced: %q", got)
+	}
+}
+
+// TestKVKeySet: Workers KV refuses an expirationTtl under 60 s, and a stored key set comes
+// back with the time left as its max-age, so verify refreshes it when the KV copy expires.
+func TestKVKeySet(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	cases := []struct {
+		cc   string
+		want time.Duration
+	}{
+		{"max-age=10", time.Minute}, {"public, max-age=300", 5 * time.Minute}, {"", 15 * time.Minute},
+		{"no-store", 15 * time.Minute}, {"max-age=999999", 24 * time.Hour}, {"max-age=abc", 15 * time.Minute},
+	}
+	for _, c := range cases {
+		h := http.Header{}
+		if c.cc != "" {
+			h.Set("Cache-Control", c.cc)
+		}
+		val, ttl := KeySetToKV(&verify.FetchResult{Status: 200, Header: h, Body: []byte(`{"keys":[]}`)}, now)
+		if ttl != c.want {
+			t.Errorf("%q: ttl %s, want %s", c.cc, ttl, c.want)
+		}
+		res, ok := KeySetFromKV(val, now.Add(30*time.Second))
+		if !ok || string(res.Body) != `{"keys":[]}` || res.Header.Get("Cache-Control") != "max-age="+itoa(int((c.want-30*time.Second)/time.Second)) {
+			t.Errorf("%q: back from KV %v %+v", c.cc, ok, res)
+		}
+		if _, ok := KeySetFromKV(val, now.Add(c.want)); ok {
+			t.Errorf("%q: an expired KV entry was used", c.cc)
+		}
+	}
+	for _, bad := range []string{"", "{", `{"expires":1}`, `{"expires":99999999999,"body":""}`} {
+		if _, ok := KeySetFromKV(bad, now); ok {
+			t.Errorf("KeySetFromKV(%q) accepted", bad)
+		}
+	}
+}
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// FuzzStripped: every header whose name equals a stripped name ignoring ASCII case and
+// '_'/'-' is stripped, and nothing else is.
+func FuzzStripped(f *testing.F) {
+	for _, s := range []string{"X-Auth-User", "x_auth_user", "X-AUTH_USER", "Authorization", "X-Auth-Users", "x-auth-use", "X\u212aAuth"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		names := []string{"Authorization", "X-Auth-User"}
+		got := stripped([][2]string{{name, "v"}}, names)
+		norm := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
+		want := false
+		for _, n := range names {
+			if len(name) == len(n) && norm == strings.ToLower(n) {
+				want = true
+			}
+		}
+		if (len(got) == 1) != want {
+			t.Errorf("header %q stripped: %v, want %v", name, len(got) == 1, want)
+		}
+	})
+}
