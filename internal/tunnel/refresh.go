@@ -53,7 +53,7 @@ func (k *keeper) nextRefresh() (time.Duration, bool) {
 	retryAt := k.retryAt
 	k.mu.Unlock()
 	l := h.lifetime()
-	at := h.from.Add(time.Duration(float64(l) * (refreshAt - jitterFrac*k.jitter())))
+	at := h.from.Add(time.Duration(float64(l) * (refreshAt - jitterFrac*h.jitter)))
 	if retryAt.After(at) {
 		at = retryAt
 	}
@@ -64,8 +64,8 @@ func (k *keeper) nextRefresh() (time.Duration, bool) {
 // the source refreshes, unless another process or request already did.
 func (k *keeper) proactive(ctx context.Context) {
 	h := k.cur.Load()
-	if h == nil {
-		return
+	if wait, ok := k.nextRefresh(); !ok || wait > 0 {
+		return // a request refreshed on demand meanwhile; the loop reschedules
 	}
 	tok, err := k.src.Token(ctx, h.lifetime()/2)
 	if err == nil && tok.Value == h.tok.Value {
@@ -117,7 +117,7 @@ func (k *keeper) joinForced(rejected secret.String) (*forcedRefresh, error) {
 		}
 		select {
 		case <-f.done:
-			if f.err == nil && f.tok.Value == rejected && k.now().Sub(f.finished) < k.every {
+			if f.err == nil && f.tok.Value == rejected && k.now().Sub(f.finished) < k.rejectWindow(f.tok) {
 				return nil, errRejectedAgain
 			}
 		default:
@@ -128,6 +128,15 @@ func (k *keeper) joinForced(rejected secret.String) (*forcedRefresh, error) {
 	k.forced = f
 	go k.doForced(f)
 	return f, nil
+}
+
+// rejectWindow: a token the upstream rejects this soon after a forced refresh produced it is
+// refused for a reason a refresh cannot fix. Short-lived tokens get a quarter of their lifetime.
+func (k *keeper) rejectWindow(tok secret.AccessToken) time.Duration {
+	if l := tok.Expiry.Sub(tok.IssuedAt); !tok.Expiry.IsZero() && !tok.IssuedAt.IsZero() && l/4 < k.every {
+		return l / 4
+	}
+	return k.every
 }
 
 func (k *keeper) doForced(f *forcedRefresh) {

@@ -41,8 +41,9 @@ const (
 
 // held is the current token and when it was first seen (IssuedAt may be zero).
 type held struct {
-	tok  secret.AccessToken
-	from time.Time
+	tok    secret.AccessToken
+	from   time.Time
+	jitter float64 // in [0,1): how far ahead of 80 % of the lifetime this token is refreshed
 }
 
 func (h *held) lifetime() time.Duration {
@@ -75,9 +76,13 @@ type keeper struct {
 	forced  *forcedRefresh
 }
 
+// margin is how long a token must still be valid when a request leaves with it: MinTTL, or a
+// quarter of a short token's lifetime. The request's own transit, and an issuer whose expires_in
+// runs a little past the token's exp, eat into it; for short tokens this is what keeps an
+// expired token from ever reaching the upstream.
 func (k *keeper) margin(h *held) time.Duration {
-	if l := h.lifetime(); l > 0 && l/10 < k.minTTL {
-		return l / 10
+	if l := h.lifetime(); l > 0 && l/4 < k.minTTL {
+		return l / 4
 	}
 	return k.minTTL
 }
@@ -130,7 +135,7 @@ func (k *keeper) mayAttempt() error {
 		if k.gone.Load() {
 			return ErrSessionGone
 		}
-		return fmt.Errorf("%w: retrying in %s", ErrIssuerUnavailable, k.retryAt.Sub(k.now()).Round(time.Second))
+		return fmt.Errorf("%w: retrying in %s", ErrIssuerUnavailable, k.retryAt.Sub(k.now()).Round(100*time.Millisecond))
 	}
 	return nil
 }
@@ -175,7 +180,7 @@ func (k *keeper) store(tok secret.AccessToken) {
 		if old != nil && (old.tok.Value == tok.Value || tok.Expiry.Before(old.tok.Expiry)) {
 			return
 		}
-		if k.cur.CompareAndSwap(old, &held{tok: tok, from: from}) {
+		if k.cur.CompareAndSwap(old, &held{tok: tok, from: from, jitter: k.jitter()}) {
 			break
 		}
 	}

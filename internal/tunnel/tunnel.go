@@ -32,7 +32,7 @@ type Options struct {
 	AllowRemote  bool     // accept a non-loopback listener (checked by Listen)
 
 	// MinTTL is how long a token must still be valid when a request leaves; default 10s, capped
-	// at a tenth of the token's lifetime for short-lived tokens.
+	// at a quarter of the token's lifetime for short-lived tokens.
 	MinTTL time.Duration
 	// Transport reaches the upstreams; default NewTransport(TransportOptions{}).
 	Transport http.RoundTripper
