@@ -27,6 +27,7 @@ func newCmdEdge(f *Factory) *cobra.Command {
 forward-auth endpoint ("edge serve"), driven by the same policy file as "pingedge verify".`,
 	}
 	cmd.AddCommand(newCmdEdgeServe(f, nil))
+	cmd.AddCommand(newCmdEdgeWorker(f))
 	return cmd
 }
 

@@ -18,8 +18,9 @@ import (
 	"github.com/pingedge/pingedge/worker"
 )
 
-// MaxGzipBytes is the Workers Free plan's limit on a Worker's compressed size.
-const MaxGzipBytes = 3 << 20
+// MaxGzipBytes is the Workers Free plan's limit on a Worker's compressed size ("3 MB"),
+// taken as decimal megabytes to stay on the safe side of either reading.
+const MaxGzipBytes = 3_000_000
 
 // CompatibilityDate is the Workers compatibility date the shim is written and tested against.
 const CompatibilityDate = "2025-09-01"
@@ -45,11 +46,11 @@ type Options struct {
 
 // Bundle is what Build wrote.
 type Bundle struct {
-	Dir        string
-	Files      []string
-	RawBytes   int64 // the files Workers uploads (shim, wasm, wasm_exec.js, policy)
-	GzipBytes  int64
-	WasmSource string
+	Dir        string   `json:"dir"`
+	Files      []string `json:"files"`
+	RawBytes   int64    `json:"raw_bytes"` // the files Workers uploads (shim, wasm, wasm_exec.js, policy)
+	GzipBytes  int64    `json:"gzip_bytes"`
+	WasmSource string   `json:"wasm_source"` // embedded or compiled
 }
 
 // Build checks the policy, then writes the bundle into o.OutDir. It fails when the bundle
