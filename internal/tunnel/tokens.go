@@ -46,6 +46,13 @@ type held struct {
 	jitter float64 // in [0,1): how far ahead of 80 % of the lifetime this token is refreshed
 }
 
+func (h *held) tokExpiry() time.Time {
+	if h == nil {
+		return time.Time{}
+	}
+	return h.tok.Expiry
+}
+
 func (h *held) lifetime() time.Duration {
 	if h == nil || h.tok.Expiry.IsZero() {
 		return 0
@@ -177,7 +184,8 @@ func (k *keeper) store(tok secret.AccessToken) {
 	}
 	for {
 		old := k.cur.Load()
-		if old != nil && (old.tok.Value == tok.Value || tok.Expiry.Before(old.tok.Expiry)) {
+		older := tok.Expiry.Before(old.tokExpiry()) && !k.gone.Load() // a new login always wins
+		if old != nil && (old.tok.Value == tok.Value || older) {
 			return
 		}
 		if k.cur.CompareAndSwap(old, &held{tok: tok, from: from, jitter: k.jitter()}) {
