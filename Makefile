@@ -2,7 +2,10 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: build run test
+# genworker compiles the Cloudflare Worker's wasm into worker/dist, which the build embeds so
+# `pingedge edge worker build` needs no Go toolchain (docs/worker.md).
 build:
+	go run ./tools/genworker
 	go build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o bin/pingedge ./cmd/pingedge
 
 # The whole loop on loopback, no Ping tenant needed: issuer, API, gateway, login, tunnel.
