@@ -95,7 +95,7 @@ func tunnelRun(opts *TunnelOptions) error {
 		return err
 	}
 	if err != nil {
-		f.ErrStyles().RenderError(f.IO.ErrOut, warnProblem(err))
+		warn(f, "no token yet (%v); the tunnel starts and keeps retrying", err)
 	}
 	tr, err := tunnel.NewTransport(tunnel.TransportOptions{CAFile: opts.CAFile})
 	if err != nil {

@@ -219,3 +219,48 @@ func TestTunnelCommandErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestTunnelCommandWarnsAboutRemoteListenAndStartsWithIssuerDown(t *testing.T) {
+	e := newCLIEnv(t, devop.Config{AccessTokenTTL: 5 * time.Minute})
+	e.mustRun(e.loginArgs()...)
+	rec := &authRecorder{}
+	api := rec.server(t, "api")
+
+	s := e.start("tunnel", "--to", api.URL, "--listen", "0.0.0.0:0", "--allow-remote")
+	waitOutput(t, s, "Ctrl-C to stop")
+	if !strings.Contains(s.errOut.String(), "beyond loopback: anyone who can connect acts as alice") {
+		t.Errorf("no warning for a remote listener:\n%s", s.errOut.String())
+	}
+	if code := s.stop(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+
+	e.op.SetDown(true)
+	e.clock.Add(6 * time.Minute) // the cached token has expired and cannot be refreshed
+	s = e.start("tunnel", "--to", api.URL, "--listen", "127.0.0.1:0")
+	u := s.url(t)
+	if !strings.Contains(s.errOut.String(), "warning: no token yet") {
+		t.Errorf("no warning about the missing token:\n%s", s.errOut.String())
+	}
+	if code, body := httpGet(t, u+"/x"); code != 503 || !strings.Contains(body, "issuer unavailable") {
+		t.Errorf("issuer down, no token: %d %q", code, body)
+	}
+	if code := s.stop(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+func waitOutput(t *testing.T, s *started, want string) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(s.errOut.String(), want) {
+			return
+		}
+	}
+	select {
+	case c := <-s.code:
+		t.Fatalf("exited %d: %s", c, s.errOut.String())
+	default:
+	}
+	t.Fatalf("no %q in:\n%s", want, s.errOut.String())
+}

@@ -38,8 +38,7 @@ type bannerJSON struct {
 func renderBanner(f *Factory, b bannerInfo) {
 	w := f.IO.ErrOut
 	if b.remote {
-		f.ErrStyles().RenderError(w, warnProblem(fmt.Errorf(
-			"listening on %s beyond loopback: anyone who can connect acts as %s", b.url, b.user)))
+		warn(f, "listening on %s beyond loopback: anyone who can connect acts as %s", b.url, b.user)
 	}
 	if f.Global.JSON() {
 		routes := map[string]string{}
@@ -96,8 +95,9 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-func warnProblem(err error) ui.Problem {
-	return ui.Problem{What: "warning: " + err.Error()}
+// warn writes a warning line on stderr; the tunnel goes on.
+func warn(f *Factory, format string, args ...any) {
+	fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.ErrStyles().Warn.Render("warning:"), fmt.Sprintf(format, args...))
 }
 
 // accessLog writes one line per request to stdout: text (coloured by status on a terminal) or
