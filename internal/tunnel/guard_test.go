@@ -52,6 +52,9 @@ func TestGuardAttackTable(t *testing.T) {
 		{"allowed origin, normalised", h("Origin", "https://app.example.com:443", "Sec-Fetch-Site", "cross-site"), 200},
 		{"allowed host, other port", h("Origin", "http://localhost:3001", "Sec-Fetch-Site", "same-site"), 403},
 		{"allowed origin, other scheme", h("Origin", "https://localhost:3000", "Sec-Fetch-Site", "cross-site"), 403},
+		{"cross-site WebSocket hijacking", h("Origin", "https://evil.example", "Sec-Fetch-Site", "cross-site",
+			"Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "13", "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), 403},
+		{"forward-proxy style absolute URL", h("Host", "api.example.com"), 421},
 		{"allowed origin cannot rebind", h("Origin", "http://localhost:3000", "Host", fmt.Sprintf("evil.com:%d", p)), 421},
 	}
 	for _, c := range cases {
