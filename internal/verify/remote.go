@@ -111,13 +111,13 @@ func (r *RemoteKeySet) Key(ctx context.Context, kid string, alg Algorithm) (*Key
 		}
 		return k, nil
 	case len(keys) == 0:
-		if ferr, tried := r.tryRefresh(ctx, "", now); !tried || ferr != nil {
+		if tried, ferr := r.tryRefresh(ctx, "", now); !tried || ferr != nil {
 			return nil, r.unavailable(ferr)
 		}
 		return r.pick(kid, alg)
 	}
 	// Unknown kid: refetch once per cooldown, never for a kid just found missing.
-	if _, tried := r.tryRefresh(ctx, kid, now); !tried {
+	if tried, _ := r.tryRefresh(ctx, kid, now); !tried {
 		r.rememberUnknown(kid, now)
 		return nil, err
 	}
@@ -176,22 +176,22 @@ func (r *RemoteKeySet) Refresh(ctx context.Context) error {
 // has passed and kid (when given) is not remembered as unknown. The check and the start happen
 // under one lock, so a flood of requests cannot start two fetches. tried reports whether a
 // fetch was joined or started.
-func (r *RemoteKeySet) tryRefresh(ctx context.Context, kid string, now time.Time) (err error, tried bool) {
+func (r *RemoteKeySet) tryRefresh(ctx context.Context, kid string, now time.Time) (tried bool, err error) {
 	r.mu.Lock()
 	c := r.inflight
 	if c == nil {
 		if until, ok := r.unknown[kid]; kid != "" && ok && now.Before(until) {
 			r.mu.Unlock()
-			return nil, false
+			return false, nil
 		}
 		if !r.lastTry.IsZero() && now.Sub(r.lastTry) < r.opts.Cooldown {
 			r.mu.Unlock()
-			return nil, false
+			return false, nil
 		}
 		c = r.startLocked()
 	}
 	r.mu.Unlock()
-	return r.wait(ctx, c), true
+	return true, r.wait(ctx, c)
 }
 
 func (r *RemoteKeySet) startLocked() *call {
@@ -290,7 +290,7 @@ func (r *RemoteKeySet) ttl(h http.Header) time.Duration {
 	return min(max(ttl, r.opts.MinRefresh), r.opts.MaxRefresh)
 }
 
-// Status describes the set for health checks and `pingedge verify -v`.
+// KeySetStatus describes a remote set for health checks and logs.
 type KeySetStatus struct {
 	URL     string
 	Keys    int
