@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -178,5 +179,38 @@ func TestExtractToken(t *testing.T) {
 		if got != tc.want || ok != (tc.want != "") {
 			t.Errorf("%v: got %q %v", tc.h, got, ok)
 		}
+	}
+}
+
+// TestDecideConcurrent: many goroutines deciding with a small cache (evictions on every put)
+// get consistent answers; run with -race.
+func TestDecideConcurrent(t *testing.T) {
+	clk := &clock{t: testNow}
+	e := decideEngine(t, clk)
+	e.cache = newResultCache(4)
+	toks := make([]string, 8)
+	for i := range toks {
+		toks[i] = roleToken(t, []string{"admin"}, "api:read")
+	}
+	done := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 100 {
+				d := e.Decide(bg, Request{Method: "GET", Path: "/api/x", Token: toks[(g+i)%len(toks)]})
+				if !d.Allow || d.SetHeaders["X-Auth-User"] != "user-1" {
+					done <- errors.New(d.Reason)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m := e.Metrics().Snapshot(); m.Decisions["allow"] != 800 || e.cacheLen() > 4 {
+		t.Fatalf("metrics %+v, cache %d", m, e.cacheLen())
 	}
 }
