@@ -134,6 +134,9 @@ func TestGatewayPathConfusion(t *testing.T) {
 		{"/api/%69tems", bearer(alice), 200, "/api/items"},
 		{"/api/items/%C3%A9", bearer(alice), 200, "/api/items/é"},
 		{"/api/../../../admin", bearer(alice), 403, ""},
+		{"http://evil.example/admin/users", bearer(alice), 403, ""}, // absolute-form request target
+		{"http://evil.example/api/items", bearer(alice), 200, "/api/items"},
+		{"api/items", bearer(alice), 400, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
@@ -152,6 +155,14 @@ func TestGatewayPathConfusion(t *testing.T) {
 
 // TestGatewayAudit: one JSON line per request on the audit writer with the decision, and the
 // token in neither the audit lines nor the logs.
+// TestGatewayConnect: CONNECT is not proxied (no tunnel to arbitrary hosts through the gateway).
+func TestGatewayConnect(t *testing.T) {
+	op, gw := gateway(t)
+	if resp, _ := do(t, "CONNECT", gw.url, "example.com:443", bearer(mint(t, op, "bob", "admin"))); resp.StatusCode != 400 {
+		t.Errorf("CONNECT: %d, want 400", resp.StatusCode)
+	}
+}
+
 func TestGatewayAudit(t *testing.T) {
 	op, gw := gateway(t)
 	alice := mint(t, op, "alice", "engineer")
