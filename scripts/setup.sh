@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what pingedge's tests need on a fresh Debian machine: the Secret Service
-# (gnome-keyring + dbus, for the real keychain tests), nginx (forward-auth tests) and
+# (gnome-keyring + dbus, for the real keychain tests), nginx and caddy (forward-auth tests) and
 # workerd from npm (Worker tests). Idempotent; skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,7 @@ command -v dbus-run-session >/dev/null || need+=(dbus dbus-user-session)
 command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
 command -v secret-tool >/dev/null || need+=(libsecret-tools)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v caddy >/dev/null || need+=(caddy) # forward-auth test against the documented Caddyfile
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
   echo "setup: installing ${need[*]}" >&2
