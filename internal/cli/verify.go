@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -149,6 +150,10 @@ func (e *EngineFlags) build(f *Factory) (*verify.Engine, error) {
 		return nil, err
 	}
 	opts := verify.EngineOptions{Now: f.Now, CacheSize: -1, Fetcher: &verify.HTTPFetcher{Client: f.HTTP}}
+	if f.Global.Verbose {
+		// Key fetches and refresh failures, on stderr; never a token.
+		opts.Logger = slog.New(slog.NewTextHandler(f.IO.ErrOut, nil))
+	}
 	if e.JWKS != "" && !strings.HasPrefix(e.JWKS, "https://") && !strings.HasPrefix(e.JWKS, "http://") {
 		data, err := os.ReadFile(e.JWKS)
 		if err != nil {

@@ -76,6 +76,7 @@ func TestVerifyCommand(t *testing.T) {
 	}{
 		{"valid by issuer and audience", "", []string{"verify", "--issuer", iss, "--audience", aud, good}, 0, "valid", ""},
 		{"valid from stdin", good + "\n", []string{"verify", "--issuer", iss, "--audience", aud, "-"}, 0, "subject  alice", ""},
+		{"verbose logs the key fetch", "", []string{"verify", "-v", "--issuer", iss, "--audience", aud, good}, 0, "valid", "jwks loaded"},
 		{"static JWKS file", "", []string{"verify", "--issuer", iss, "--audience", aud, "--jwks", jwksFile, good}, 0, "valid", ""},
 		{"expired", "", []string{"verify", "--issuer", iss, "--audience", aud, expired}, 1, "invalid: token expired at", ""},
 		{"wrong audience", "", []string{"verify", "--issuer", iss, "--audience", aud, wrongAud}, 1, "invalid: audience not accepted", ""},

@@ -137,6 +137,9 @@ func (p *Policy) validateIdentity() error {
 	if len(p.Audience) == 0 {
 		return &PolicyError{Field: "audience", Msg: "required (a string or a list)"}
 	}
+	if u, err := url.Parse(p.JWKSURI); p.JWKSURI != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+		return &PolicyError{Field: "jwks_uri", Msg: "must be an http(s) URL"}
+	}
 	for i, a := range p.Audience {
 		if a == "" {
 			return &PolicyError{Field: fmt.Sprintf("audience[%d]", i), Msg: "must not be empty"}

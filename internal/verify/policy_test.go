@@ -85,6 +85,7 @@ func TestPolicyErrorsNameLineAndField(t *testing.T) {
 		{base + "forward:\n  \"X Bad\": sub\n", "policy line 4: forward.X Bad: not a valid header name"},
 		{base + "issuer: https://again.example.com\n", "policy line 3: issuer: appears twice"},
 		{base + "bogus: 1\n", "policy line 3: bogus: unknown field"},
+		{base + "jwks_uri: /etc/jwks.json\n", "policy line 3: jwks_uri: must be an http(s) URL"},
 		{base + "audience: {a: b}\n", "audience"},
 		{"- just\n- a list\n", "must be a mapping"},
 		{base + "rules: {path: /a}\n", "policy line 3: rules: must be a list"},
