@@ -12,8 +12,8 @@ import (
 // gives up does not cancel the refresh the others wait for.
 const refreshTimeout = 30 * time.Second
 
-// run refreshes the held token ahead of expiry until ctx ends: at about 80 % of its lifetime,
-// minus jitter, so requests never wait for the issuer and tunnels started together do not refresh
+// run refreshes the held token ahead of expiry until ctx ends: at about 80 % of its lifetime
+// (earlier for short-lived tokens), minus jitter, so requests never wait for the issuer and tunnels started together do not refresh
 // in lockstep. Failures back off; a lost session waits for a request to find a new login.
 func (k *keeper) run(ctx context.Context) {
 	var timer *time.Timer
@@ -53,7 +53,10 @@ func (k *keeper) nextRefresh() (time.Duration, bool) {
 	retryAt := k.retryAt
 	k.mu.Unlock()
 	l := h.lifetime()
-	at := h.from.Add(time.Duration(float64(l) * (refreshAt - jitterFrac*h.jitter)))
+	// At 80 % of the lifetime, but for short tokens early enough to be done before requests stop
+	// using the token (its last margin), so that requests never wait for the issuer.
+	lead := max(time.Duration(float64(l)*(1-refreshAt)), k.margin(h)+l/20)
+	at := h.from.Add(l - lead - time.Duration(float64(l)*jitterFrac*h.jitter))
 	if retryAt.After(at) {
 		at = retryAt
 	}
