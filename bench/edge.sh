@@ -69,6 +69,7 @@ token=$(cat "$work/token")
 pids+=($!)
 "${proxy_cpu[@]}" "$work/edgebench" bare "127.0.0.1:$bare_port" "$origin" >"$work/bare.log" 2>&1 &
 pids+=($!)
+bare_pid=$!
 
 cat >"$work/policy.yaml" <<POLICY
 issuer: $issuer
@@ -85,6 +86,7 @@ POLICY
 "${proxy_cpu[@]}" "$work/pingedge" edge serve --policy "$work/policy.yaml" --origin "$origin" \
   --listen "127.0.0.1:$edge_port" >"$work/audit.jsonl" 2>"$work/pingedge.log" &
 pids+=($!)
+edge_pid=$!
 
 # oauth2-proxy: OIDC provider from devop; bearer JWTs verified against the issuer's JWKS with
 # audience pingedge-cli (its client ID) or, via --extra-jwt-issuers, the API audience.
@@ -94,6 +96,7 @@ pids+=($!)
   --skip-jwt-bearer-tokens --extra-jwt-issuers "$issuer=https://api.example.com" \
   --bearer-token-login-fallback=false >"$work/oauth2.log" 2>&1 &
 pids+=($!)
+o2p_pid=$!
 
 for p in "$origin_port:origin" "$bare_port:bare" "$edge_port:pingedge" "$o2p_port:oauth2"; do
   wait_port "${p%%:*}" "${p#*:}"
@@ -103,21 +106,31 @@ echo "== each proxy answers the token with the origin's 200 =="
 "$work/edgebench" check "http://127.0.0.1:$edge_port/api/items" "$work/token"
 "$work/edgebench" check "http://127.0.0.1:$o2p_port/api/items" "$work/token"
 
-run_wrk() { # run_wrk PORT -> requests/s
-  "${load_cpu[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -H "Authorization: Bearer $token" \
-    "http://127.0.0.1:$1/api/items" | awk '/^Requests\/sec:/ {print $2}'
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system time of a process
+TCK=$(getconf CLK_TCK)
+run_wrk() { # run_wrk PORT PID -> "requests/s CPU-µs-per-request"
+  local before after out
+  before=$(cpu_ticks "$2")
+  out=$("${load_cpu[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -H "Authorization: Bearer $token" \
+    "http://127.0.0.1:$1/api/items")
+  after=$(cpu_ticks "$2")
+  awk -v b="$before" -v a="$after" -v tck="$TCK" '
+    /requests in/ {n = $1} /^Requests\/sec:/ {rps = $2}
+    END {printf "%s %.1f\n", rps, (a - b) / tck * 1e6 / n}' <<<"$out"
 }
 declare -A port=([bare]=$bare_port [pingedge]=$edge_port [oauth2]=$o2p_port)
-declare -A all=([bare]="" [pingedge]="" [oauth2]="")
+declare -A pid=([bare]=$bare_pid [pingedge]=$edge_pid [oauth2]=$o2p_pid)
+declare -A all=([bare]="" [pingedge]="" [oauth2]="") cpu=([bare]="" [pingedge]="" [oauth2]="")
 pinning="no CPU pinning"
 [ ${#proxy_cpu[@]} -gt 0 ] && pinning="proxy on CPU 0, wrk and origin on the other CPUs"
 echo "== wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS interleaved rounds; $pinning =="
 for name in bare pingedge oauth2; do wrk -t1 -c4 -d2s -H "Authorization: Bearer $token" "http://127.0.0.1:${port[$name]}/api/items" >/dev/null; done
 for round in $(seq "$ROUNDS"); do
   for name in bare pingedge oauth2; do
-    rps=$(run_wrk "${port[$name]}")
-    printf 'round %d  %-9s %10.0f req/s\n' "$round" "$name" "$rps"
+    read -r rps us <<<"$(run_wrk "${port[$name]}" "${pid[$name]}")"
+    printf 'round %d  %-9s %10.0f req/s  %7.1f µs CPU/request\n' "$round" "$name" "$rps" "$us"
     all[$name]="${all[$name]} $rps"
+    cpu[$name]="${cpu[$name]} $us"
   done
 done
 # The median resists a neighbour's burst in one round; the best is each proxy's capacity when
@@ -142,4 +155,11 @@ echo "per-round pingedge / bare:   $pb"
 echo "per-round pingedge / oauth2: $po"
 printf 'pingedge / bare proxy   = %.2fx (median of rounds; goal >= 0.90x)\n' "$(stat "$pb" median)"
 printf 'pingedge / oauth2-proxy = %.2fx (median of rounds; goal >= 3.00x)\n' "$(stat "$po" median)"
+# CPU time per request is what a proxy costs no matter what else runs on the machine; its
+# inverse is the proxy's capacity on one dedicated core.
+cb=$(stat "${cpu[bare]}" median) cp=$(stat "${cpu[pingedge]}" median) co=$(stat "${cpu[oauth2]}" median)
+printf 'CPU per request (median): bare %.1f µs, pingedge %.1f µs, oauth2-proxy %.1f µs\n' "$cb" "$cp" "$co"
+awk -v b="$cb" -v p="$cp" -v o="$co" 'BEGIN {
+  printf "capacity per core: pingedge / bare = %.2fx (goal >= 0.90x), pingedge / oauth2-proxy = %.2fx (goal >= 3.00x)\n", b / p, o / p
+}'
 echo "audit lines written by pingedge: $(wc -l <"$work/audit.jsonl")"
