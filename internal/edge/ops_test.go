@@ -74,9 +74,13 @@ func TestPolicyReload(t *testing.T) {
 		t.Fatalf("before the edit: %d", s)
 	}
 
+	fetches := op.Stats().JWKSFetches
 	stricter := strings.Replace(good, "roles: [engineer, admin]", "roles: [admin]", 1)
 	writeFile(t, path, stricter)
 	waitFor(t, "the stricter policy", func() bool { return status() == 403 })
+	if n := op.Stats().JWKSFetches; n != fetches {
+		t.Errorf("a policy edit with the same issuer refetched the keys (%d -> %d fetches)", fetches, n)
+	}
 
 	writeFile(t, path, stricter+"rules: [oops\n")
 	waitFor(t, "the reload error in the log", func() bool {
