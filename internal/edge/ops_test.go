@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -213,4 +214,48 @@ func echoOriginWith(t *testing.T, h func(http.ResponseWriter, *http.Request) boo
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// TestGracefulShutdown: a request in flight when the server is told to stop still gets its
+// answer; Serve returns only after it, and the port is closed.
+func TestGracefulShutdown(t *testing.T) {
+	op := startOP(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	origin := echoOriginWith(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/api/slow" {
+			return false
+		}
+		close(entered)
+		<-release
+		_, _ = io.WriteString(w, "done")
+		return true
+	})
+	u, _ := url.Parse(origin.URL)
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	writeFile(t, path, strings.Replace(testPolicy, "%s", op.Issuer(), 1))
+	gw := startEdge(t, Options{PolicyFile: path, Origin: u})
+	tok := mint(t, op, "alice", "engineer")
+
+	got := make(chan string, 1)
+	go func() {
+		_, body := do(t, "GET", gw.url, "/api/slow", bearer(tok))
+		got <- string(body)
+	}()
+	<-entered
+	stopped := make(chan struct{})
+	go func() { gw.stop(); close(stopped) }()
+	select {
+	case <-stopped:
+		t.Fatal("Serve returned while a request was in flight")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	if body := <-got; body != "done" {
+		t.Errorf("in-flight request got %q", body)
+	}
+	<-stopped
+	if c, err := net.DialTimeout("tcp", strings.TrimPrefix(gw.url, "http://"), time.Second); err == nil {
+		c.Close()
+		t.Error("the port still accepts connections after shutdown")
+	}
 }
