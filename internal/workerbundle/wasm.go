@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/pingedge/pingedge/worker"
 )
@@ -28,6 +29,15 @@ type Wasm struct {
 	Module   []byte
 	WasmExec []byte
 	Source   string // "embedded" or "compiled"
+
+	gzOnce sync.Once
+	gz     int64
+}
+
+// gzipSize is the module's gzip -9 size, computed once.
+func (w *Wasm) gzipSize() int64 {
+	w.gzOnce.Do(func() { w.gz = int64(len(Gzip(w.Module))) })
+	return w.gz
 }
 
 // compileFlags keep the module under the Free plan's 3 MB gzip limit: -s -w drop symbols
@@ -69,7 +79,9 @@ func Embedded() (*Wasm, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded worker build: %w", err)
 	}
-	return &Wasm{Module: mod, WasmExec: glue, Source: "embedded"}, nil
+	w := &Wasm{Module: mod, WasmExec: glue, Source: "embedded"}
+	w.gzOnce.Do(func() { w.gz = int64(len(gz)) }) // genworker wrote it with Gzip
+	return w, nil
 }
 
 // CompileWasm builds ./worker/wasm in the module at root with the Go toolchain on PATH.
