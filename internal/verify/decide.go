@@ -4,17 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"strings"
 )
 
 // Request is what Decide needs from an HTTP request.
 type Request struct {
 	Method    string
-	Path      string      // the raw request-target path (escaped form, query allowed)
-	Token     string      // bearer token already extracted; empty: Decide extracts from Header
-	Header    http.Header // for the token header and request id; may be nil
-	RequestID string      // empty: taken from the policy's request_id_header
+	Path      string              // the raw request-target path (escaped form, query allowed)
+	Token     string              // bearer token already extracted; empty: Decide extracts from Header
+	Header    map[string][]string // an http.Header; for the token header and request id; may be nil
+	RequestID string              // empty: taken from the policy's request_id_header
 }
 
 // Decision is the engine's answer for one request.
@@ -50,7 +49,7 @@ func (e *Engine) Decide(ctx context.Context, r Request) Decision {
 		d.Audit.Decision = "allow"
 	}
 	if d.Audit.RequestID == "" && r.Header != nil {
-		d.Audit.RequestID = r.Header.Get(e.policy.RequestIDHeader)
+		d.Audit.RequestID = headerGet(r.Header, e.policy.RequestIDHeader)
 	}
 	if d.Claims != nil {
 		d.Audit.Subject, d.Audit.ClientID, d.Audit.Issuer = d.Claims.Subject, d.Claims.ClientID, d.Claims.Issuer
@@ -66,7 +65,7 @@ func (e *Engine) Decide(ctx context.Context, r Request) Decision {
 func (e *Engine) decide(ctx context.Context, r Request) Decision {
 	path, err := NormalizePath(r.Path)
 	if err != nil {
-		return Decision{Status: http.StatusBadRequest, Reason: err.Error()}
+		return Decision{Status: statusBadRequest, Reason: err.Error()}
 	}
 	rule, access := e.match(upper(r.Method), path)
 	name := "default"
@@ -75,29 +74,29 @@ func (e *Engine) decide(ctx context.Context, r Request) Decision {
 	}
 	switch access {
 	case AccessAnyone:
-		return Decision{Allow: true, Status: http.StatusOK, Rule: name, Path: path, Reason: "open to anyone"}
+		return Decision{Allow: true, Status: statusOK, Rule: name, Path: path, Reason: "open to anyone"}
 	case AccessDeny:
-		return Decision{Status: http.StatusForbidden, Rule: name, Path: path, Reason: "denied by policy"}
+		return Decision{Status: statusForbidden, Rule: name, Path: path, Reason: "denied by policy"}
 	}
 	token := r.Token
 	if token == "" {
 		token, _ = ExtractToken(r.Header, e.policy)
 	}
 	if token == "" {
-		return Decision{Status: http.StatusUnauthorized, WWWAuthenticate: "Bearer", Rule: name, Path: path, Reason: "no bearer token"}
+		return Decision{Status: statusUnauthorized, WWWAuthenticate: "Bearer", Rule: name, Path: path, Reason: "no bearer token"}
 	}
 	entry, err := e.verifyCached(ctx, token)
 	if err != nil {
 		return e.denyInvalid(err, name, path)
 	}
-	d := Decision{Status: http.StatusOK, Rule: name, Path: path, Claims: entry.claims}
+	d := Decision{Status: statusOK, Rule: name, Path: path, Claims: entry.claims}
 	if rule != nil {
 		if !rule.rolesOK(entry.claims) {
-			d.Status, d.Reason = http.StatusForbidden, "missing a required role"
+			d.Status, d.Reason = statusForbidden, "missing a required role"
 			return d
 		}
 		if !rule.scopesOK(entry.claims) {
-			d.Status, d.Reason = http.StatusForbidden, "missing a required scope"
+			d.Status, d.Reason = statusForbidden, "missing a required scope"
 			d.WWWAuthenticate = `Bearer error="insufficient_scope", scope="` + strings.Join(rule.Scopes, " ") + `"`
 			return d
 		}
@@ -146,7 +145,7 @@ func (r *Rule) scopesOK(c *Claims) bool {
 func (e *Engine) denyInvalid(err error, rule, path string) Decision {
 	reason := Reason(err)
 	if errors.Is(err, ErrKeysUnavailable) {
-		return Decision{Status: http.StatusServiceUnavailable, Rule: rule, Path: path, Reason: reason}
+		return Decision{Status: statusServiceUnavailable, Rule: rule, Path: path, Reason: reason}
 	}
 	desc := strings.Map(func(r rune) rune {
 		if r == '"' || r == '\\' || r < 0x20 || r > 0x7e {
@@ -154,7 +153,7 @@ func (e *Engine) denyInvalid(err error, rule, path string) Decision {
 		}
 		return r
 	}, shortReason(err))
-	return Decision{Status: http.StatusUnauthorized, Rule: rule, Path: path, Reason: reason,
+	return Decision{Status: statusUnauthorized, Rule: rule, Path: path, Reason: reason,
 		WWWAuthenticate: `Bearer error="invalid_token", error_description="` + desc + `"`}
 }
 
@@ -171,13 +170,13 @@ func shortReason(err error) string {
 
 func outcomeOf(status int) Outcome {
 	switch status {
-	case http.StatusOK:
+	case statusOK:
 		return OutcomeAllow
-	case http.StatusUnauthorized:
+	case statusUnauthorized:
 		return OutcomeUnauthorized
-	case http.StatusForbidden:
+	case statusForbidden:
 		return OutcomeForbidden
-	case http.StatusServiceUnavailable:
+	case statusServiceUnavailable:
 		return OutcomeUnavailable
 	}
 	return OutcomeBadRequest

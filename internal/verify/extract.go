@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"net/http"
 	"strings"
 )
 
@@ -9,8 +8,8 @@ import (
 // scheme (case-insensitive, RFC 6750 §2.1, RFC 9110 §11.1), else the policy's token_header
 // (e.g. Cf-Access-Jwt-Assertion) carrying the bare token. More than one Authorization header,
 // or a value with characters outside the token68 set, yields no token.
-func ExtractToken(h http.Header, p *Policy) (string, bool) {
-	if vals := h.Values("Authorization"); len(vals) > 0 {
+func ExtractToken(h map[string][]string, p *Policy) (string, bool) {
+	if vals := headerValues(h, "Authorization"); len(vals) > 0 {
 		if len(vals) != 1 {
 			return "", false
 		}
@@ -22,7 +21,7 @@ func ExtractToken(h http.Header, p *Policy) (string, bool) {
 		return tok, true
 	}
 	if p != nil && p.TokenHeader != "" {
-		vals := h.Values(p.TokenHeader)
+		vals := headerValues(h, p.TokenHeader)
 		if len(vals) == 1 && isToken68(strings.TrimSpace(vals[0])) {
 			return strings.TrimSpace(vals[0]), true
 		}

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -162,8 +161,8 @@ func (p *Policy) validateForward() error {
 		if !validHeaderName(f.Header) {
 			return &PolicyError{Field: field, Msg: fmt.Sprintf("%q is not a valid header name", f.Header)}
 		}
-		canon := http.CanonicalHeaderKey(f.Header)
-		if canon == "Authorization" || canon == "Host" || canon == "Cookie" || canon == http.CanonicalHeaderKey(p.TokenHeader) {
+		canon := canonicalKey(f.Header)
+		if canon == "Authorization" || canon == "Host" || canon == "Cookie" || canon == canonicalKey(p.TokenHeader) {
 			return &PolicyError{Field: field, Msg: fmt.Sprintf("%s cannot carry identity", canon)}
 		}
 		if f.Claim == "" {
@@ -239,7 +238,7 @@ func (e *PolicyError) Error() string {
 func (p *Policy) strip() []string {
 	out := []string{"Authorization"}
 	if p.TokenHeader != "" {
-		out = append(out, http.CanonicalHeaderKey(p.TokenHeader))
+		out = append(out, canonicalKey(p.TokenHeader))
 	}
 	for _, f := range p.Forward {
 		if !containsString(out, f.Header) {

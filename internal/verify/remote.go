@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,7 +56,7 @@ const maxUnknownKids = 4096
 // first Key or Refresh call.
 func NewRemoteKeySet(jwksURL string, opts RemoteOptions) *RemoteKeySet {
 	if opts.Fetcher == nil {
-		opts.Fetcher = &HTTPFetcher{}
+		opts.Fetcher = defaultFetcher()
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -263,7 +262,7 @@ func (r *RemoteKeySet) fetch(ctx context.Context) ([]*Key, time.Duration, error)
 	if err != nil {
 		return nil, 0, errorf(ErrKeysUnavailable, "%v", err)
 	}
-	if res.Status != http.StatusOK {
+	if res.Status != statusOK {
 		return nil, 0, errorf(ErrKeysUnavailable, "GET %s: HTTP %d", url, res.Status)
 	}
 	keys, err := ParseJWKS(res.Body)
@@ -274,9 +273,9 @@ func (r *RemoteKeySet) fetch(ctx context.Context) ([]*Key, time.Duration, error)
 }
 
 // ttl reads Cache-Control max-age (RFC 9111 §5.2.2.1), bounded to [MinRefresh, MaxRefresh].
-func (r *RemoteKeySet) ttl(h http.Header) time.Duration {
+func (r *RemoteKeySet) ttl(h map[string][]string) time.Duration {
 	ttl := r.opts.DefaultRefresh
-	for _, d := range strings.Split(h.Get("Cache-Control"), ",") {
+	for _, d := range strings.Split(headerGet(h, "Cache-Control"), ",") {
 		d = strings.TrimSpace(strings.ToLower(d))
 		switch {
 		case d == "no-store" || d == "no-cache":
@@ -323,7 +322,7 @@ func DiscoverJWKSURI(ctx context.Context, f Fetcher, issuer string) (string, err
 	if err != nil {
 		return "", errorf(ErrKeysUnavailable, "%w: %v", errDiscovery, err)
 	}
-	if res.Status != http.StatusOK {
+	if res.Status != statusOK {
 		return "", errorf(ErrKeysUnavailable, "%w: GET %s: HTTP %d", errDiscovery, url, res.Status)
 	}
 	members, err := parseObject(res.Body)

@@ -1,0 +1,18 @@
+//go:build js
+
+package verify
+
+import (
+	"context"
+	"errors"
+)
+
+// defaultFetcher under GOOS=js refuses: the host must pass a Fetcher (the Worker passes its JS
+// fetch), because net/http would more than double the wasm module.
+func defaultFetcher() Fetcher { return noFetcher{} }
+
+type noFetcher struct{}
+
+func (noFetcher) Fetch(context.Context, string) (*FetchResult, error) {
+	return nil, errors.New("no Fetcher configured: pass EngineOptions.Fetcher (GOOS=js has no net/http default)")
+}
