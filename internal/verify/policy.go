@@ -69,10 +69,11 @@ type Forward struct {
 
 // Defaults applied by Validate.
 const (
-	DefaultLeeway    = 30 * time.Second
-	DefaultCacheTTL  = 5 * time.Minute
-	DefaultCacheSize = 10000
-	MaxLeeway        = 5 * time.Minute
+	DefaultLeeway     = 30 * time.Second
+	DefaultRolesClaim = "roles"
+	DefaultCacheTTL   = 5 * time.Minute
+	DefaultCacheSize  = 10000
+	MaxLeeway         = 5 * time.Minute
 )
 
 // LoadPolicyFile reads and parses a policy file.
@@ -107,6 +108,11 @@ func (p *Policy) Validate() error {
 	}
 	if p.RequestIDHeader == "" {
 		p.RequestIDHeader = "X-Request-Id"
+	}
+	// A rule with roles must have somewhere to read them: an unset roles_claim would make every
+	// such rule deny silently. "roles" is what PingOne and PingFederate mappings usually use.
+	if p.RolesClaim == "" {
+		p.RolesClaim = DefaultRolesClaim
 	}
 	if p.TokenTypes == nil {
 		p.TokenTypes = DefaultTypes

@@ -1,0 +1,34 @@
+package verify
+
+import (
+	"fmt"
+	"testing"
+)
+
+// A policy that names roles but no roles_claim reads them from "roles": an unset claim path
+// used to make every role rule deny, which `pingedge verify` showed as "missing a required role".
+func TestRolesClaimDefaultsToRoles(t *testing.T) {
+	p, err := ParsePolicy([]byte(fmt.Sprintf(`
+issuer: %s
+audience: %s
+rules:
+  - path: /api/**
+    roles: [engineer]
+  - path: /admin/**
+    roles: [admin]
+`, testIssuer, testAudience)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.RolesClaim != DefaultRolesClaim {
+		t.Fatalf("roles_claim = %q, want %q", p.RolesClaim, DefaultRolesClaim)
+	}
+	e := newTestEngine(t, p)
+	tok := mint(t, RS256, goodClaims(), nil)
+	if d := e.Decide(bg, Request{Method: "GET", Path: "/api/x", Token: tok}); !d.Allow {
+		t.Fatalf("engineer on /api: %+v", d)
+	}
+	if d := e.Decide(bg, Request{Method: "GET", Path: "/admin/x", Token: tok}); d.Allow || d.Status != 403 {
+		t.Fatalf("engineer on /admin: %+v", d)
+	}
+}
