@@ -40,14 +40,17 @@ func (w *Wasm) gzipSize() int64 {
 	return w.gz
 }
 
-// compileFlags keep the module under the Free plan's 3 MB gzip limit: -s -w drop symbols
-// and DWARF; inlining is off except in the FIPS crypto primitives (bigmod, nistec,
-// edwards25519), where the signature checks spend their time. See docs/performance.md.
-var compileFlags = []string{
-	"build", "-trimpath", "-buildvcs=false",
-	"-gcflags=all=-l", "-gcflags=crypto/internal/fips140/...=",
-	"-ldflags=-s -w",
-}
+// buildFlags: -trimpath and no VCS stamp make the module reproducible; -s -w drop symbols and
+// DWARF, which the Worker never uses.
+var buildFlags = []string{"build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w"}
+
+// sizeFlags turn inlining off except in the FIPS crypto primitives (bigmod, nistec,
+// edwards25519), where signature checks spend their time: about 10 % less gzip, at some speed
+// (docs/performance.md). CompileWasm uses them only when the normal build would not leave
+// sizeMargin under the Workers limit.
+var sizeFlags = []string{"-gcflags=all=-l", "-gcflags=crypto/internal/fips140/...="}
+
+const sizeMargin = 150_000
 
 // LoadWasm returns the embedded build when this binary has one, else compiles one.
 func LoadWasm(ctx context.Context) (*Wasm, error) {
@@ -84,20 +87,42 @@ func Embedded() (*Wasm, error) {
 	return w, nil
 }
 
-// CompileWasm builds ./worker/wasm in the module at root with the Go toolchain on PATH.
+// CompileWasm builds ./worker/wasm in the module at root with the Go toolchain on PATH,
+// falling back to sizeFlags when the module would come too close to the Workers size limit.
 func CompileWasm(ctx context.Context, root string) (*Wasm, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		return nil, fmt.Errorf("%w: no go on PATH", ErrNoWasm)
 	}
+	mod, err := goBuild(ctx, goBin, root, buildFlags)
+	if err != nil {
+		return nil, err
+	}
+	w := &Wasm{Module: mod, Source: "compiled"}
+	if w.gzipSize() > MaxGzipBytes-sizeMargin {
+		if mod, err = goBuild(ctx, goBin, root, append(append([]string{}, buildFlags...), sizeFlags...)); err != nil {
+			return nil, err
+		}
+		w = &Wasm{Module: mod, Source: "compiled"}
+	}
+	goroot, err := exec.CommandContext(ctx, goBin, "env", "GOROOT").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env GOROOT: %w", err)
+	}
+	if w.WasmExec, err = os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js")); err != nil {
+		return nil, fmt.Errorf("wasm_exec.js of the Go that compiled the worker: %w", err)
+	}
+	return w, nil
+}
+
+func goBuild(ctx context.Context, goBin, root string, flags []string) ([]byte, error) {
 	tmp, err := os.MkdirTemp("", "pingedge-wasm-")
 	if err != nil {
 		return nil, fmt.Errorf("compile the worker: %w", err)
 	}
 	defer os.RemoveAll(tmp)
 	out := filepath.Join(tmp, "pingedge.wasm")
-	args := append(append([]string{}, compileFlags...), "-o", out, "./worker/wasm")
-	cmd := exec.CommandContext(ctx, goBin, args...)
+	cmd := exec.CommandContext(ctx, goBin, append(append([]string{}, flags...), "-o", out, "./worker/wasm")...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "CGO_ENABLED=0")
 	if msg, err := cmd.CombinedOutput(); err != nil {
@@ -107,15 +132,7 @@ func CompileWasm(ctx context.Context, root string) (*Wasm, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile the worker: %w", err)
 	}
-	goroot, err := exec.CommandContext(ctx, goBin, "env", "GOROOT").Output()
-	if err != nil {
-		return nil, fmt.Errorf("go env GOROOT: %w", err)
-	}
-	js, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"))
-	if err != nil {
-		return nil, fmt.Errorf("wasm_exec.js of the Go that compiled the worker: %w", err)
-	}
-	return &Wasm{Module: mod, WasmExec: js, Source: "compiled"}, nil
+	return mod, nil
 }
 
 // FindModuleRoot walks up from the working directory to pingedge's go.mod.

@@ -11,7 +11,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"net/http"
+	"strings"
 
 	"github.com/pingedge/pingedge/internal/verify"
 )
@@ -48,12 +48,13 @@ type Answer struct {
 
 // Decide runs one request through the engine.
 func Decide(ctx context.Context, eng *verify.Engine, r Request) Answer {
-	h := make(http.Header, len(r.Headers))
+	h := make(map[string][]string, len(r.Headers))
 	for _, kv := range r.Headers {
-		h.Add(kv[0], kv[1])
+		k := CanonicalKey(kv[0])
+		h[k] = append(h[k], kv[1])
 	}
 	idHeader := eng.Policy().RequestIDHeader
-	rid := RequestID(h.Get(idHeader))
+	rid := RequestID(first(h[CanonicalKey(idHeader)]))
 	d := eng.Decide(ctx, verify.Request{Method: r.Method, Path: r.Path, Header: h, RequestID: rid})
 	a := Answer{
 		Allow: d.Allow, Status: d.Status, WWWAuthenticate: d.WWWAuthenticate, Reason: d.Reason,
@@ -72,13 +73,55 @@ func Decide(ctx context.Context, eng *verify.Engine, r Request) Answer {
 	return a
 }
 
+// The bridge keys headers as net/http does (canonical MIME form) without importing net/http:
+// net/http and crypto/tls would be most of the wasm module, which must stay under the Workers
+// size limit.
+
+// CanonicalKey is the canonical MIME form of a header name ("x-auth-user" → "X-Auth-User"),
+// as net/textproto writes it; a name with a byte outside the RFC 9110 §5.6.2 token set is
+// kept as it is, as textproto does.
+func CanonicalKey(s string) string {
+	for i := 0; i < len(s); i++ {
+		if !isTokenChar(s[i]) {
+			return s
+		}
+	}
+	b := []byte(s)
+	upper := true
+	for i, c := range b {
+		switch {
+		case upper && 'a' <= c && c <= 'z':
+			b[i] = c - ('a' - 'A')
+		case !upper && 'A' <= c && c <= 'Z':
+			b[i] = c + ('a' - 'A')
+		}
+		upper = c == '-'
+	}
+	return string(b)
+}
+
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
 // DecideJSON is Decide for the JS boundary: JSON in, JSON out. A request that does not parse
 // is refused with 400 rather than passed on.
 func DecideJSON(ctx context.Context, eng *verify.Engine, in []byte) []byte {
 	var r Request
 	var a Answer
 	if err := json.Unmarshal(in, &r); err != nil {
-		a = Answer{Status: http.StatusBadRequest, Reason: "worker: request did not reach the core intact"}
+		a = Answer{Status: 400, Reason: "worker: request did not reach the core intact"}
 	} else {
 		a = Decide(ctx, eng, r)
 	}

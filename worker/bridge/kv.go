@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -61,13 +60,14 @@ func KeySetFromKV(val string, now time.Time) (*verify.FetchResult, bool) {
 	if left <= 0 {
 		return nil, false
 	}
-	h := http.Header{}
-	h.Set("Cache-Control", "max-age="+strconv.Itoa(int(left/time.Second)))
-	return &verify.FetchResult{Status: http.StatusOK, Header: h, Body: []byte(k.Body)}, true
+	h := map[string][]string{"Cache-Control": {"max-age=" + strconv.Itoa(int(left/time.Second))}}
+	return &verify.FetchResult{Status: 200, Header: h, Body: []byte(k.Body)}, true
 }
 
-func maxAge(h http.Header) time.Duration {
-	for _, d := range strings.Split(h.Get("Cache-Control"), ",") {
+// maxAge reads max-age from the Cache-Control header of h (keyed canonically, as the fetcher
+// stores it).
+func maxAge(h map[string][]string) time.Duration {
+	for _, d := range strings.Split(first(h["Cache-Control"]), ",") {
 		name, val, _ := strings.Cut(strings.TrimSpace(d), "=")
 		if strings.EqualFold(name, "no-store") || strings.EqualFold(name, "no-cache") {
 			return 0

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 	"syscall/js"
 	"time"
@@ -47,15 +46,16 @@ func (f *fetcher) Fetch(ctx context.Context, url string) (*verify.FetchResult, e
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", url, err)
 	}
-	res := &verify.FetchResult{Status: v.Get("status").Int(), Header: http.Header{}}
+	res := &verify.FetchResult{Status: v.Get("status").Int(), Header: map[string][]string{}}
 	hs := v.Get("headers")
 	for i := 0; i < hs.Length(); i++ {
-		res.Header.Add(hs.Index(i).Index(0).String(), hs.Index(i).Index(1).String())
+		k := bridge.CanonicalKey(hs.Index(i).Index(0).String())
+		res.Header[k] = append(res.Header[k], hs.Index(i).Index(1).String())
 	}
 	body := v.Get("body")
 	res.Body = make([]byte, body.Length())
 	js.CopyBytesToGo(res.Body, body)
-	if res.Status == http.StatusOK {
+	if res.Status == 200 {
 		f.toKV(ctx, url, res)
 	}
 	return res, nil
