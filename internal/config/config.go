@@ -162,12 +162,13 @@ func (f *File) Names() []string {
 }
 
 // Effective returns a copy of the named profile with PINGEDGE_* environment overrides applied.
+// There is no issuer override: PINGEDGE_ISSUER is what `pingedge exec` exports to its child, and a
+// child running `pingedge --profile other …` must not have that profile's issuer replaced.
 // ok is false when the profile is not saved (the overrides may still make it usable).
 func (f *File) Effective(name string, env Env) (p Profile, ok bool) {
 	if saved, found := f.Profiles[name]; found && saved != nil {
 		p, ok = *saved, true
 	}
-	overrideString(&p.Issuer, env("PINGEDGE_ISSUER"))
 	overrideString(&p.ClientID, env("PINGEDGE_CLIENT_ID"))
 	overrideString(&p.Store, env("PINGEDGE_STORE"))
 	overrideString(&p.Flow, env("PINGEDGE_FLOW"))

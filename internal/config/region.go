@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -57,11 +58,15 @@ func ValidateIssuer(raw string) error {
 	return fmt.Errorf("%w: issuer %q must use https (plain http is accepted only on loopback)", ErrInvalid, raw)
 }
 
-// IsLoopbackHost reports whether host names the local machine (localhost, 127.0.0.0/8, ::1).
+// IsLoopbackHost reports whether host names the local machine: "localhost" (and names under
+// .localhost, RFC 6761 §6.3) or a loopback IP literal (127.0.0.0/8, ::1). Names that merely start
+// with "127." such as 127.evil.example are not loopback.
 func IsLoopbackHost(host string) bool {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "::1" || host == "[::1]" {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
-	return strings.HasPrefix(host, "127.") && strings.Count(host, ".") == 3
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
 }
