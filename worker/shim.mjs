@@ -3,7 +3,7 @@
 // The wasm is imported as a module (Workers refuse to compile wasm from bytes at run time) and
 // instantiated once per isolate, here at module scope. Go's runtime itself is started on the
 // first request, because it draws random numbers and sets timers at start, which Workers
-// forbid in global scope. Each request is handed to Go as JSON; Go answers with the decision
+// forbid in global scope. Each request is handed to Go as lines; Go answers with the decision
 // and this shim applies it: 401/403/400/503, or fetch() to the origin with the credentials and
 // client-sent identity headers stripped and the identity headers and request id set.
 // One audit JSON line per request goes to console.log (Workers Logs / Logpush); never the token.
@@ -127,11 +127,10 @@ export default {
     const target = rawTarget(request.url);
     let a;
     try {
-      const answer = await globalThis.__pingedgeDecide(JSON.stringify({
-        method: request.method,
-        path: target.path,
-        headers: [...request.headers],
-      }));
+      // Lines, not JSON: cheaper to read in Go. HTTP allows no CR/LF in names or values.
+      let wire = request.method + "\n" + target.path;
+      for (const [k, v] of request.headers) wire += "\n" + k + "\n" + v;
+      const answer = await globalThis.__pingedgeDecide(wire);
       a = JSON.parse(answer);
     } catch (err) {
       console.error(JSON.stringify({ level: "ERROR", msg: String(err && err.message || err) }));

@@ -6,11 +6,9 @@
 package bridge
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"strings"
 
 	"github.com/pingedge/pingedge/internal/verify"
@@ -58,7 +56,7 @@ func Decide(ctx context.Context, eng *verify.Engine, r Request) Answer {
 	d := eng.Decide(ctx, verify.Request{Method: r.Method, Path: r.Path, Header: h, RequestID: rid})
 	a := Answer{
 		Allow: d.Allow, Status: d.Status, WWWAuthenticate: d.WWWAuthenticate, Reason: d.Reason,
-		RequestIDHeader: idHeader, RequestID: rid, Audit: auditLine(d.Audit),
+		RequestIDHeader: idHeader, RequestID: rid, Audit: string(appendAudit(make([]byte, 0, 384), &d.Audit)),
 	}
 	if !d.Allow {
 		return a
@@ -113,28 +111,6 @@ func first(v []string) string {
 		return ""
 	}
 	return v[0]
-}
-
-// DecideJSON is Decide for the JS boundary: JSON in, JSON out. A request that does not parse
-// is refused with 400 rather than passed on.
-func DecideJSON(ctx context.Context, eng *verify.Engine, in []byte) []byte {
-	var r Request
-	var a Answer
-	if err := json.Unmarshal(in, &r); err != nil {
-		a = Answer{Status: 400, Reason: "worker: request did not reach the core intact"}
-	} else {
-		a = Decide(ctx, eng, r)
-	}
-	out, _ := json.Marshal(a) // Answer holds only strings, ints, bools and a string map
-	return out
-}
-
-func auditLine(rec verify.AuditRecord) string {
-	var b bytes.Buffer
-	if err := rec.WriteJSON(&b); err != nil {
-		return `{"decision":"error","reason":"audit record did not encode"}`
-	}
-	return string(bytes.TrimRight(b.Bytes(), "\n"))
 }
 
 // stripped returns the names among the request's headers that match one of names, compared

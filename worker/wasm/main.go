@@ -28,7 +28,7 @@ func main() {
 		}
 		in := args[0].String()
 		return promise(func() string {
-			return string(bridge.DecideJSON(context.Background(), eng, []byte(in)))
+			return string(bridge.DecideWire(context.Background(), eng, in))
 		})
 	})
 	js.Global().Set("__pingedgeDecide", decide)
