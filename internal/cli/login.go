@@ -92,6 +92,7 @@ func loginRun(opts *LoginOptions) error {
 	res, err := login.Login(opts.ctx, opts.params(name, prof), login.Env{
 		HTTP: f.HTTP, Now: f.Now, Sleep: f.Sleep, Browser: f.Browser, CanOpenBrowser: f.canOpenBrowser(),
 		Prompt: f.IO.ErrOut, Logf: f.verboseLog(), Store: store, StateDir: paths.StateDir,
+		OnDeviceCode: f.deviceCodeDisplay(),
 	})
 	if err != nil {
 		return fmt.Errorf("login to %s: %w", prof.Issuer, err)

@@ -39,7 +39,30 @@ func (l *loginRun) runDevice(ctx context.Context) (*tokenResponse, error) {
 		return nil, errors.New("start the device flow: the issuer's answer lacks device_code, user_code or verification_uri")
 	}
 	l.showDeviceCode(ctx, &da)
+	if l.env.OnDeviceCode != nil {
+		stop := l.env.OnDeviceCode(DeviceCode{
+			UserCode: da.UserCode, VerificationURI: da.VerificationURI,
+			VerificationURIComplete: da.VerificationURIComplete, ExpiresAt: l.expiresAt(&da),
+		})
+		defer stop()
+	}
 	return l.pollDevice(ctx, &da)
+}
+
+// DeviceCode is what the user needs to approve a device-flow login (RFC 8628 §3.3). The user code
+// is not a secret on its own (it is shown on screen and useless without the device code).
+type DeviceCode struct {
+	UserCode                string
+	VerificationURI         string
+	VerificationURIComplete string    // empty when the issuer gives none
+	ExpiresAt               time.Time // zero when the issuer gives no expires_in
+}
+
+func (l *loginRun) expiresAt(da *deviceAuth) time.Time {
+	if da.ExpiresIn <= 0 {
+		return time.Time{}
+	}
+	return l.env.Now().Add(time.Duration(da.ExpiresIn) * time.Second)
 }
 
 func (l *loginRun) showDeviceCode(ctx context.Context, da *deviceAuth) {

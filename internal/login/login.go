@@ -42,6 +42,10 @@ type Env struct {
 	Browser        Browser
 	CanOpenBrowser bool      // from CanOpenBrowser(runtime.GOOS, getenv)
 	Prompt         io.Writer // stderr: URLs, codes, progress
+	// OnDeviceCode, when set, is called once the device flow has a code, after the code and URL
+	// were written to Prompt: the CLI draws a QR code and a live countdown there on a terminal.
+	// It returns a stop function called when the flow ends.
+	OnDeviceCode func(DeviceCode) (stop func())
 	Logf           func(format string, args ...any)
 	Store          credstore.Store
 	StateDir       string
