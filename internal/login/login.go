@@ -46,9 +46,9 @@ type Env struct {
 	// were written to Prompt: the CLI draws a QR code and a live countdown there on a terminal.
 	// It returns a stop function called when the flow ends.
 	OnDeviceCode func(DeviceCode) (stop func())
-	Logf           func(format string, args ...any)
-	Store          credstore.Store
-	StateDir       string
+	Logf         func(format string, args ...any)
+	Store        credstore.Store
+	StateDir     string
 }
 
 // Result describes a completed login; it holds no secret.
