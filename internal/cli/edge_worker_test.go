@@ -72,7 +72,10 @@ func TestEdgeWorkerDev(t *testing.T) {
 		done <- Run(ctx, f, []string{"edge", "worker", "dev", "--policy", workerPolicy(t, e.op.Issuer()), "--origin", origin.URL, "--listen", addr})
 	}()
 	base := "http://" + addr
-	waitUntil(t, done, &errOut, func() bool { r, err := edgecases.Do(base, "GET", "/public/x", nil); return err == nil && r.Status == 200 })
+	waitUntil(t, done, &errOut, func() bool {
+		r, err := edgecases.Do(base, "GET", "/public/x", nil)
+		return err == nil && r.Status == 200
+	})
 	alice := edgecases.MintUser(t, e.op, "alice", "engineer")
 	for _, c := range []struct {
 		path, tok string
