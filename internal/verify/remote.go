@@ -115,9 +115,10 @@ func (r *RemoteKeySet) Key(ctx context.Context, kid string, alg Algorithm) (*Key
 		}
 		return r.pick(kid, alg)
 	}
-	// Unknown kid: refetch once per cooldown, never for a kid just found missing.
+	// Unknown kid: refetch once per cooldown, never for a kid just found missing. A kid refused
+	// only because of the cooldown is not remembered: it may be a key the issuer has just
+	// rotated in, and must get its fetch once the cooldown ends.
 	if tried, _ := r.tryRefresh(ctx, kid, now); !tried {
-		r.rememberUnknown(kid, now)
 		return nil, err
 	}
 	k, err = r.pick(kid, alg)

@@ -159,10 +159,42 @@ func TestRemoteRefetchCooldownAndUnknownKidFlood(t *testing.T) {
 	if got := srv.hits.Load(); got != 2 {
 		t.Fatalf("a flood after the cooldown must cost one fetch, got %d", got-1)
 	}
+	// A kid found missing from a fresh fetch is remembered: asking again costs no fetch, even
+	// after the cooldown.
 	clk.Advance(31 * time.Second)
-	_, _ = e.Verify(bg, ecSigner(t, "forged-1").token(t, goodClaims()))
-	if got := srv.hits.Load(); got != 2 {
+	probe := ecSigner(t, "probe")
+	_, _ = e.Verify(bg, probe.token(t, goodClaims()))
+	if got := srv.hits.Load(); got != 3 {
+		t.Fatalf("an unknown kid after the cooldown must cost one fetch, got %d", got-2)
+	}
+	clk.Advance(31 * time.Second)
+	_, _ = e.Verify(bg, probe.token(t, goodClaims()))
+	if got := srv.hits.Load(); got != 3 {
 		t.Fatalf("a remembered unknown kid caused a fetch")
+	}
+}
+
+// A key rotated in during the cooldown is refused only until the cooldown ends, not for the
+// unknown-kid memory: it was never checked against a fresh key set.
+func TestRemoteRotationInsideCooldown(t *testing.T) {
+	a, b := ecSigner(t, "key-a"), ecSigner(t, "key-b")
+	srv := newJWKSServer(t, jwksOf(a.jwk()))
+	clk := &clock{t: testNow}
+	e, _ := remoteEngine(t, srv.URL, clk, &bytes.Buffer{})
+	if _, err := e.Verify(bg, a.token(t, goodClaims())); err != nil {
+		t.Fatal(err)
+	}
+	srv.set(jwksOf(a.jwk(), b.jwk()), 200, "")
+	clk.Advance(10 * time.Second)
+	if _, err := e.Verify(bg, b.token(t, goodClaims())); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("inside the cooldown the new kid is not fetched yet: %v", err)
+	}
+	clk.Advance(21 * time.Second)
+	if _, err := e.Verify(bg, b.token(t, goodClaims())); err != nil {
+		t.Fatalf("after the cooldown the rotated-in key must be fetched and accepted: %v", err)
+	}
+	if got := srv.hits.Load(); got != 2 {
+		t.Fatalf("want 2 fetches (initial, after the cooldown), got %d", got)
 	}
 }
 
