@@ -3,6 +3,8 @@ package edge
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -208,5 +210,25 @@ func TestGatewayOriginDown(t *testing.T) {
 	resp, _ := do(t, "GET", gw.url, "/api/items", bearer(mint(t, op, "alice", "engineer")))
 	if resp.StatusCode != http.StatusBadGateway {
 		t.Fatalf("status %d, want 502", resp.StatusCode)
+	}
+}
+
+// TestGatewayTokenHeader: with token_header in the policy (Cloudflare Access style), the token
+// comes from that header and is stripped like Authorization.
+func TestGatewayTokenHeader(t *testing.T) {
+	op := startOP(t)
+	origin := echoOrigin(t)
+	u, _ := url.Parse(origin.URL)
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	writeFile(t, policy, strings.Replace(testPolicy, "%s", op.Issuer(), 1)+"token_header: Cf-Access-Jwt-Assertion\n")
+	gw := startEdge(t, Options{PolicyFile: policy, Origin: u})
+	tok := mint(t, op, "alice", "engineer")
+	resp, body := do(t, "GET", gw.url, "/api/items", map[string]string{"Cf-Access-Jwt-Assertion": tok})
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	s := originSaw(t, body)
+	if s.Header.Get("Cf-Access-Jwt-Assertion") != "" || s.Header.Get("X-Auth-User") != "alice" {
+		t.Errorf("origin saw token header %q, X-Auth-User %q", s.Header.Get("Cf-Access-Jwt-Assertion"), s.Header.Get("X-Auth-User"))
 	}
 }
