@@ -30,6 +30,7 @@ type policyHolder struct {
 	cur     atomic.Pointer[loaded]
 	mu      sync.Mutex // serialises reloads
 	seen    fileStamp  // the file as last read, good or bad
+	pending fileStamp  // a change seen by the last poll, loaded once it holds still
 	lastErr string     // the last reload error, so a broken file is reported once
 }
 
@@ -96,11 +97,8 @@ func (s *Server) reload(ctx context.Context, why string, force bool) {
 	h := &s.policy
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !force {
-		st, err := os.Stat(s.opts.PolicyFile)
-		if err == nil && (fileStamp{st.ModTime(), st.Size()}) == h.seen {
-			return
-		}
+	if !force && !h.settled(s.opts.PolicyFile) {
+		return
 	}
 	prev := h.cur.Load()
 	l, stamp, hash, err := s.loadPolicy(prev)
@@ -123,6 +121,26 @@ func (s *Server) reload(ctx context.Context, why string, force bool) {
 	if l.engine.KeySet() != prev.engine.KeySet() {
 		go s.warmKeys(ctx, l.engine.KeySet())
 	}
+}
+
+// settled reports whether the file changed since it was last read and has then kept the same
+// size and mtime for one poll interval: an editor or `cat > policy.yaml` caught half-way
+// through writing would otherwise be loaded, refused and logged as a broken policy. A file
+// that cannot be stat'ed counts as settled, so its absence is reported.
+func (h *policyHolder) settled(path string) bool {
+	st, err := os.Stat(path)
+	if err != nil {
+		return true
+	}
+	now := fileStamp{st.ModTime(), st.Size()}
+	if now == h.seen {
+		return false
+	}
+	if now != h.pending {
+		h.pending = now
+		return false
+	}
+	return true
 }
 
 // watch polls the policy file and listens for SIGHUP until ctx ends.
