@@ -13,7 +13,7 @@ import (
 // them to the origin request), or 401/403 that the proxy returns to the client.
 func (s *Server) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 	eng := s.policy.engine()
-	idHeader := eng.Policy().RequestIDHeader
+	idHeader := http.CanonicalHeaderKey(eng.Policy().RequestIDHeader) // the policy may spell it in any case
 	rid := requestID(r.Header.Get(idHeader))
 	method, target, ok := s.original(r)
 	var d verify.Decision

@@ -26,7 +26,7 @@ type pass struct {
 // serveGateway decides the request and either refuses it or proxies it to the origin.
 func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	eng := s.policy.engine()
-	idHeader := eng.Policy().RequestIDHeader
+	idHeader := http.CanonicalHeaderKey(eng.Policy().RequestIDHeader) // the policy may spell it in any case
 	rid := requestID(r.Header.Get(idHeader))
 	raw := r.URL.EscapedPath()
 	d := eng.Decide(r.Context(), verify.Request{Method: r.Method, Path: raw, Header: r.Header, RequestID: rid})
