@@ -182,19 +182,22 @@ func outcomeOf(status int) Outcome {
 	return OutcomeBadRequest
 }
 
-// verifyCached answers from the result cache or verifies and caches.
+// verifyCached answers from the result cache, else from the result store, else verifies;
+// it caches every success.
 func (e *Engine) verifyCached(ctx context.Context, token string) (*cacheEntry, error) {
 	now := e.now()
 	var key [32]byte
-	if e.cache != nil {
+	if e.cache != nil || e.store != nil {
 		key = tokenKey(token)
+	}
+	if e.cache != nil {
 		if entry := e.cache.get(key, now); entry != nil {
 			e.metrics.cache(true)
 			return entry, nil
 		}
 		e.metrics.cache(false)
 	}
-	claims, err := e.Verify(ctx, token)
+	claims, err := e.verifyFresh(ctx, token, key, now)
 	if err != nil {
 		return nil, err
 	}

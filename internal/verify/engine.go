@@ -21,6 +21,9 @@ type EngineOptions struct {
 	// OnDecision, when set, receives every decision's audit record (the edge writes it as a
 	// JSON line). It runs on the request path: keep it quick.
 	OnDecision func(AuditRecord)
+	// ResultStore, when set, is a second-level result cache shared between processes (the
+	// Worker's Workers KV namespace), consulted by Decide after an in-memory miss (store.go).
+	ResultStore ResultStore
 }
 
 // Engine verifies tokens and decides requests against one policy. Safe for concurrent use.
@@ -33,6 +36,7 @@ type Engine struct {
 	cache   *resultCache
 	strip   []string
 	audit   func(AuditRecord)
+	store   ResultStore
 }
 
 // NewEngine validates p and builds an engine. Nothing is fetched until the first token.
@@ -43,7 +47,8 @@ func NewEngine(p *Policy, opts EngineOptions) (*Engine, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	e := &Engine{policy: p, keys: opts.KeySet, now: opts.Now, log: opts.Logger, metrics: opts.Metrics, audit: opts.OnDecision}
+	e := &Engine{policy: p, keys: opts.KeySet, now: opts.Now, log: opts.Logger, metrics: opts.Metrics, audit: opts.OnDecision,
+		store: opts.ResultStore}
 	if e.now == nil {
 		e.now = time.Now
 	}
@@ -85,10 +90,19 @@ func (e *Engine) Ready() bool { return e.keys.Ready() }
 // sentinel errors (ErrSignature, ErrExpired via *TokenExpiredError, ...). It does not use the
 // result cache; Decide does.
 func (e *Engine) Verify(ctx context.Context, token string) (*Claims, error) {
-	t, err := e.verifySignature(ctx, token)
+	t, alg, err := e.parseToken(token)
 	if err != nil {
 		return nil, err
 	}
+	if err := e.checkSignature(ctx, t, alg); err != nil {
+		return nil, err
+	}
+	return e.claimsOf(t)
+}
+
+// claimsOf decodes the payload of a token whose signature was checked (or whose verified
+// payload came back from the result store) and applies the policy's claim rules to it.
+func (e *Engine) claimsOf(t *Token) (*Claims, error) {
 	c, err := parseClaims(t.Payload)
 	if err != nil {
 		return nil, err
@@ -101,31 +115,45 @@ func (e *Engine) Verify(ctx context.Context, token string) (*Claims, error) {
 	return c, nil
 }
 
-// verifySignature runs the JWS steps: parse, alg, typ, key, signature.
-func (e *Engine) verifySignature(ctx context.Context, token string) (*Token, error) {
+// parseToken runs the JWS steps that need no key: parse, alg, typ, a signature present.
+func (e *Engine) parseToken(token string) (*Token, Algorithm, error) {
 	t, err := ParseUnverified(token, e.policy.MaxTokenBytes)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	alg, err := checkAlg(t.Header.Alg, e.policy.Algorithms)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := checkTyp(t.Header.Typ, e.policy.TokenTypes); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if len(t.Signature) == 0 {
-		return nil, errorf(ErrSignature, "signature is missing")
+		return nil, "", errorf(ErrSignature, "signature is missing")
 	}
-	key, err := e.keys.Key(ctx, t.Header.Kid, alg)
+	return t, alg, nil
+}
+
+// verifySignature runs every JWS step (parse, alg, typ, key, signature) without the claims.
+func (e *Engine) verifySignature(ctx context.Context, token string) (*Token, error) {
+	t, alg, err := e.parseToken(token)
 	if err != nil {
 		return nil, err
 	}
-	input := unsafe.Slice(unsafe.StringData(t.SigningInput), len(t.SigningInput)) // read-only
-	if err := verifySignature(alg, key, input, t.Signature); err != nil {
+	if err := e.checkSignature(ctx, t, alg); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// checkSignature finds the key and checks the signature of a parsed token.
+func (e *Engine) checkSignature(ctx context.Context, t *Token, alg Algorithm) error {
+	key, err := e.keys.Key(ctx, t.Header.Kid, alg)
+	if err != nil {
+		return err
+	}
+	input := unsafe.Slice(unsafe.StringData(t.SigningInput), len(t.SigningInput)) // read-only
+	return verifySignature(alg, key, input, t.Signature)
 }
 
 // checkClaims applies the policy to verified claims.

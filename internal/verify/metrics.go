@@ -33,6 +33,8 @@ type Metrics struct {
 	decisions     [numOutcomes]atomic.Uint64
 	cacheHits     atomic.Uint64
 	cacheMisses   atomic.Uint64
+	storeHits     atomic.Uint64
+	storeMisses   atomic.Uint64
 	jwksFetches   atomic.Uint64
 	jwksFailures  atomic.Uint64
 	staleKeyUses  atomic.Uint64
@@ -45,6 +47,8 @@ type MetricsSnapshot struct {
 	Decisions         map[string]uint64 // by Outcome.String()
 	CacheHits         uint64
 	CacheMisses       uint64
+	StoreHits         uint64 // results taken from the ResultStore (in-memory misses only)
+	StoreMisses       uint64 // absent or refused there: the token was verified in full
 	JWKSFetches       uint64
 	JWKSFetchFailures uint64
 	StaleKeyRefreshes uint64 // refreshes that failed while older keys stayed in use
@@ -64,6 +68,7 @@ func (m *Metrics) Snapshot() MetricsSnapshot {
 		s.Decisions[Outcome(i).String()] = m.decisions[i].Load()
 	}
 	s.CacheHits, s.CacheMisses = m.cacheHits.Load(), m.cacheMisses.Load()
+	s.StoreHits, s.StoreMisses = m.storeHits.Load(), m.storeMisses.Load()
 	s.JWKSFetches, s.JWKSFetchFailures = m.jwksFetches.Load(), m.jwksFailures.Load()
 	s.StaleKeyRefreshes = m.staleKeyUses.Load()
 	var cum uint64
@@ -96,6 +101,17 @@ func (m *Metrics) cache(hit bool) {
 		m.cacheHits.Add(1)
 	} else {
 		m.cacheMisses.Add(1)
+	}
+}
+
+func (m *Metrics) store(hit bool) {
+	if m == nil {
+		return
+	}
+	if hit {
+		m.storeHits.Add(1)
+	} else {
+		m.storeMisses.Add(1)
 	}
 }
 
