@@ -63,6 +63,7 @@ function start(env) {
   started = true;
   kv = env.PINGEDGE_KV || null;
   go.env = { PINGEDGE_POLICY: policy };
+  if (kv) go.env.PINGEDGE_KV = "1"; // validation results go to KV too (verify.ResultStore)
   if (typeof env.PINGEDGE_JWKS_COOLDOWN === "string") go.env.PINGEDGE_JWKS_COOLDOWN = env.PINGEDGE_JWKS_COOLDOWN;
   go.run(instance); // returns once Go's main blocks, with __pingedgeDecide registered
 }

@@ -1,6 +1,9 @@
 package workerbundle
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,8 +95,8 @@ func TestWorkerKV(t *testing.T) {
 		t.Fatal("nothing written to KV")
 	}
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), "pingedge:fetch:") {
-			t.Errorf("KV holds %q, want only pingedge:fetch: entries", e.Name())
+		if !strings.HasPrefix(e.Name(), "pingedge:fetch:") && !strings.HasPrefix(e.Name(), "pingedge:result:") {
+			t.Errorf("KV holds %q, want only pingedge:fetch: and pingedge:result: entries", e.Name())
 		}
 	}
 	before := op.Stats().JWKSFetches
@@ -103,5 +106,71 @@ func TestWorkerKV(t *testing.T) {
 	}
 	if n := op.Stats().JWKSFetches - before; n != 0 {
 		t.Errorf("cold isolate fetched the JWKS %d times, want 0 (from KV)", n)
+	}
+}
+
+// TestWorkerKVResults: a validation result goes to KV under the token's SHA-256 (the token
+// itself is nowhere in the namespace), and a cold isolate answers that token from it alone:
+// the issuer is down and the key set is gone from KV, yet the token verified earlier is still
+// allowed, with its identity headers, while a token never verified gets the 503 of no keys.
+func TestWorkerKVResults(t *testing.T) {
+	op := startOP(t)
+	origin := edgecases.EchoOrigin(t)
+	policy := writePolicy(t, op)
+	dir := t.TempDir()
+	cfg := ConfigOptions{Allow: AllowFor(origin.URL, op.Issuer()), KV: true}
+	mint := func(sub string) string {
+		tok, err := op.MintAccessToken(map[string]any{"sub": sub, "aud": op.Audience(),
+			"email": sub + "@example.com", "roles": []string{"engineer"}}, 10*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	known, unseen := mint("alice"), mint("bob")
+	first := startWorkerIn(t, dir, policy, origin.URL, cfg)
+	if r := get(t, first.url, "/api/a", bearer(known)); r.Status != 200 {
+		t.Fatalf("first isolate: %d", r.Status)
+	}
+	first.stop()
+	sum := sha256.Sum256([]byte(known))
+	name := "pingedge:result:" + hex.EncodeToString(sum[:])
+	kv := filepath.Join(dir, "kv")
+	val, err := os.ReadFile(filepath.Join(kv, name))
+	if err != nil {
+		t.Fatalf("no stored result for the token: %v", err)
+	}
+	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(known, ".")[1])
+	if string(val) != string(payload) {
+		t.Errorf("KV holds %q for the token, want its claims %q", val, payload)
+	}
+	entries, _ := os.ReadDir(kv)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(kv, e.Name()))
+		if strings.Contains(e.Name()+string(b), known) {
+			t.Errorf("KV entry %q holds the token", e.Name())
+		}
+		if strings.HasPrefix(e.Name(), "pingedge:fetch:") {
+			if err := os.Remove(filepath.Join(kv, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	op.SetDown(true)
+	issuerHits := func() int64 { st := op.Stats(); return st.DiscoveryFetches + st.JWKSFetches }
+	before := issuerHits()
+	second := startWorkerIn(t, dir, policy, origin.URL, cfg)
+	r := get(t, second.url, "/api/a", bearer(known))
+	if r.Status != 200 || r.Origin == nil || r.Origin.Header.Get("X-Auth-User") != "alice" {
+		t.Fatalf("cold isolate, issuer down, known token: status %d, origin %+v; want 200 as alice", r.Status, r.Origin)
+	}
+	if n := issuerHits() - before; n != 0 {
+		t.Errorf("the known token cost %d discovery or JWKS fetches, want 0 (answered from the stored result)", n)
+	}
+	if r := get(t, second.url, "/api/a", bearer(unseen)); r.Status != 503 {
+		t.Fatalf("cold isolate, issuer down, unseen token: %d, want 503", r.Status)
+	}
+	if n := issuerHits() - before; n == 0 {
+		t.Errorf("the unseen token caused no fetch: the issuer was never asked (devop counts arrivals even when down)")
 	}
 }

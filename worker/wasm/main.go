@@ -44,7 +44,12 @@ func newEngine(host js.Value) (*verify.Engine, error) {
 	keys := verify.NewRemoteKeySet(p.JWKSURI, verify.RemoteOptions{
 		Issuer: p.Issuer, Fetcher: newFetcher(host), Logger: log, Cooldown: cooldown(),
 	})
-	return verify.NewEngine(p, verify.EngineOptions{KeySet: keys, Logger: log})
+	opts := verify.EngineOptions{KeySet: keys, Logger: log}
+	if os.Getenv("PINGEDGE_KV") == "1" {
+		// Only with a binding: without one every in-memory miss would cost a trip to JS.
+		opts.ResultStore = bridge.ResultStore{KV: jsKV{host}, Log: func(m string) { host.Call("log", m) }}
+	}
+	return verify.NewEngine(p, opts)
 }
 
 // cooldown is the key set's refetch cooldown: verify's default (the gateway's) unless the
