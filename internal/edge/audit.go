@@ -36,7 +36,7 @@ func (a *auditSink) write(rec verify.AuditRecord) {
 		return
 	}
 	a.mu.Lock()
-	a.scratch = appendAudit(a.scratch[:0], &rec)
+	a.scratch = append(rec.AppendJSON(a.scratch[:0]), '\n')
 	_, err := a.w.Write(a.scratch)
 	a.mu.Unlock()
 	if err != nil {

@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"encoding/json"
 	"io"
 	"time"
 )
@@ -25,14 +24,6 @@ type AuditRecord struct {
 
 // WriteJSON writes the record as one line of JSON, latency in microseconds.
 func (a AuditRecord) WriteJSON(w io.Writer) error {
-	type plain AuditRecord
-	b, err := json.Marshal(struct {
-		plain
-		LatencyUS float64 `json:"latency_us"`
-	}{plain(a), float64(a.Latency.Nanoseconds()) / 1e3})
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
+	_, err := w.Write(append(a.AppendJSON(make([]byte, 0, 384)), '\n'))
 	return err
 }

@@ -56,7 +56,7 @@ func Decide(ctx context.Context, eng *verify.Engine, r Request) Answer {
 	d := eng.Decide(ctx, verify.Request{Method: r.Method, Path: r.Path, Header: h, RequestID: rid})
 	a := Answer{
 		Allow: d.Allow, Status: d.Status, WWWAuthenticate: d.WWWAuthenticate, Reason: d.Reason,
-		RequestIDHeader: idHeader, RequestID: rid, Audit: string(appendAudit(make([]byte, 0, 384), &d.Audit)),
+		RequestIDHeader: idHeader, RequestID: rid, Audit: string(d.Audit.AppendJSON(make([]byte, 0, 384))),
 	}
 	if !d.Allow {
 		return a

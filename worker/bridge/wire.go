@@ -5,8 +5,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
-	"unicode/utf8"
 
 	"github.com/pingedge/pingedge/internal/verify"
 )
@@ -56,7 +54,7 @@ func AppendAnswer(b []byte, a *Answer) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, s)
+			b = verify.AppendJSONString(b, s)
 		}
 		b = append(b, ']')
 	}
@@ -68,42 +66,15 @@ func AppendAnswer(b []byte, a *Answer) []byte {
 				b = append(b, ',')
 			}
 			n++
-			b = appendJSONString(b, k)
+			b = verify.AppendJSONString(b, k)
 			b = append(b, ':')
-			b = appendJSONString(b, v)
+			b = verify.AppendJSONString(b, v)
 		}
 		b = append(b, '}')
 	}
 	b = appendField(b, "request_id_header", a.RequestIDHeader, false)
 	b = appendField(b, "request_id", a.RequestID, false)
 	b = appendField(b, "audit", a.Audit, false)
-	return append(b, '}')
-}
-
-// appendAudit writes rec as the same JSON line verify.AuditRecord.WriteJSON writes, minus the
-// newline (a test and a fuzz target compare them byte for byte). It is internal/edge's
-// encoder, copied because edge imports net/http, which the wasm must not carry; it belongs in
-// verify (reported).
-func appendAudit(b []byte, rec *verify.AuditRecord) []byte {
-	b = append(b, `{"time":"`...)
-	b = rec.Time.AppendFormat(b, time.RFC3339Nano)
-	b = append(b, '"')
-	b = appendField(b, "request_id", rec.RequestID, true)
-	b = appendField(b, "sub", rec.Subject, true)
-	b = appendField(b, "client_id", rec.ClientID, true)
-	b = appendField(b, "iss", rec.Issuer, true)
-	b = appendField(b, "method", rec.Method, false)
-	b = appendField(b, "path", rec.Path, false)
-	b = appendField(b, "decision", rec.Decision, false)
-	b = append(b, `,"status":`...)
-	b = strconv.AppendInt(b, int64(rec.Status), 10)
-	b = appendField(b, "rule", rec.Rule, true)
-	b = appendField(b, "reason", rec.Reason, false)
-	if rec.Cached {
-		b = append(b, `,"cached":true`...)
-	}
-	b = append(b, `,"latency_us":`...)
-	b = strconv.AppendFloat(b, float64(rec.Latency.Nanoseconds())/1e3, 'f', -1, 64)
 	return append(b, '}')
 }
 
@@ -114,60 +85,5 @@ func appendField(b []byte, name, v string, omitEmpty bool) []byte {
 	b = append(b, ',', '"')
 	b = append(b, name...)
 	b = append(b, '"', ':')
-	return appendJSONString(b, v)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString quotes s exactly as encoding/json does (HTML-safe escapes, invalid UTF-8 as
-// U+FFFD, U+2028/U+2029 escaped).
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			b = appendEscaped(b, c)
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			start = i + size
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			start = i + size
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-func appendEscaped(b []byte, c byte) []byte {
-	switch c {
-	case '"', '\\':
-		return append(b, '\\', c)
-	case '\b':
-		return append(b, '\\', 'b')
-	case '\f':
-		return append(b, '\\', 'f')
-	case '\n':
-		return append(b, '\\', 'n')
-	case '\r':
-		return append(b, '\\', 'r')
-	case '\t':
-		return append(b, '\\', 't')
-	}
-	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+	return verify.AppendJSONString(b, v)
 }
