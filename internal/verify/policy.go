@@ -109,6 +109,10 @@ func (p *Policy) Validate() error {
 	if p.RequestIDHeader == "" {
 		p.RequestIDHeader = "X-Request-Id"
 	}
+	if !validHeaderName(p.RequestIDHeader) {
+		return &PolicyError{Field: "request_id_header", Msg: fmt.Sprintf("%q is not a valid header name", p.RequestIDHeader)}
+	}
+	p.RequestIDHeader = canonicalKey(p.RequestIDHeader)
 	// A rule with roles must have somewhere to read them: an unset roles_claim would make every
 	// such rule deny silently. "roles" is what PingOne and PingFederate mappings usually use.
 	if p.RolesClaim == "" {

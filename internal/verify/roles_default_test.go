@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -30,5 +31,16 @@ rules:
 	}
 	if d := e.Decide(bg, Request{Method: "GET", Path: "/admin/x", Token: tok}); d.Allow || d.Status != 403 {
 		t.Fatalf("engineer on /admin: %+v", d)
+	}
+}
+
+func TestRequestIDHeaderValidatedAndCanonical(t *testing.T) {
+	base := fmt.Sprintf("issuer: %s\naudience: %s\n", testIssuer, testAudience)
+	p, err := ParsePolicy([]byte(base + "request_id_header: x-correlation-id\n"))
+	if err != nil || p.RequestIDHeader != "X-Correlation-Id" {
+		t.Fatalf("%+v %v", p, err)
+	}
+	if _, err := ParsePolicy([]byte(base + "request_id_header: \"bad header\"\n")); err == nil || !strings.Contains(err.Error(), "request_id_header") {
+		t.Fatalf("invalid header name accepted: %v", err)
 	}
 }
