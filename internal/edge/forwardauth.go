@@ -14,7 +14,7 @@ import (
 func (s *Server) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 	eng := s.policy.engine()
 	idHeader := http.CanonicalHeaderKey(eng.Policy().RequestIDHeader) // the policy may spell it in any case
-	rid := requestID(r.Header.Get(idHeader))
+	rid := verify.RequestID(r.Header.Get(idHeader))
 	method, target, ok := s.original(r)
 	var d verify.Decision
 	if ok {

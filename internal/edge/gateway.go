@@ -27,7 +27,7 @@ type pass struct {
 func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	eng := s.policy.engine()
 	idHeader := http.CanonicalHeaderKey(eng.Policy().RequestIDHeader) // the policy may spell it in any case
-	rid := requestID(r.Header.Get(idHeader))
+	rid := verify.RequestID(r.Header.Get(idHeader))
 	raw := r.URL.EscapedPath()
 	d := eng.Decide(r.Context(), verify.Request{Method: r.Method, Path: raw, Header: r.Header, RequestID: rid})
 	s.audit.write(d.Audit)
@@ -101,36 +101,12 @@ func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }
 func stripHeaders(h http.Header, names []string) {
 	for k := range h {
 		for _, n := range names {
-			if sameHeaderName(k, n) {
+			if verify.SameHeaderName(k, n) {
 				delete(h, k)
 				break
 			}
 		}
 	}
-}
-
-// sameHeaderName compares ASCII case-insensitively with '_' equal to '-'.
-func sameHeaderName(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := fold(a[i]), fold(b[i])
-		if x != y {
-			return false
-		}
-	}
-	return true
-}
-
-func fold(c byte) byte {
-	switch {
-	case c == '_':
-		return '-'
-	case 'A' <= c && c <= 'Z':
-		return c + 'a' - 'A'
-	}
-	return c
 }
 
 func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {

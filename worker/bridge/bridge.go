@@ -7,9 +7,6 @@ package bridge
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"strings"
 
 	"github.com/pingedge/pingedge/internal/verify"
 )
@@ -48,11 +45,11 @@ type Answer struct {
 func Decide(ctx context.Context, eng *verify.Engine, r Request) Answer {
 	h := make(map[string][]string, len(r.Headers))
 	for _, kv := range r.Headers {
-		k := CanonicalKey(kv[0])
+		k := verify.CanonicalHeaderKey(kv[0])
 		h[k] = append(h[k], kv[1])
 	}
 	idHeader := eng.Policy().RequestIDHeader
-	rid := RequestID(first(h[CanonicalKey(idHeader)]))
+	rid := verify.RequestID(first(h[verify.CanonicalHeaderKey(idHeader)]))
 	d := eng.Decide(ctx, verify.Request{Method: r.Method, Path: r.Path, Header: h, RequestID: rid})
 	a := Answer{
 		Allow: d.Allow, Status: d.Status, WWWAuthenticate: d.WWWAuthenticate, Reason: d.Reason,
@@ -71,41 +68,6 @@ func Decide(ctx context.Context, eng *verify.Engine, r Request) Answer {
 	return a
 }
 
-// The bridge keys headers as net/http does (canonical MIME form) without importing net/http:
-// net/http and crypto/tls would be most of the wasm module, which must stay under the Workers
-// size limit.
-
-// CanonicalKey is the canonical MIME form of a header name ("x-auth-user" → "X-Auth-User"),
-// as net/textproto writes it; a name with a byte outside the RFC 9110 §5.6.2 token set is
-// kept as it is, as textproto does.
-func CanonicalKey(s string) string {
-	for i := 0; i < len(s); i++ {
-		if !isTokenChar(s[i]) {
-			return s
-		}
-	}
-	b := []byte(s)
-	upper := true
-	for i, c := range b {
-		switch {
-		case upper && 'a' <= c && c <= 'z':
-			b[i] = c - ('a' - 'A')
-		case !upper && 'A' <= c && c <= 'Z':
-			b[i] = c + ('a' - 'A')
-		}
-		upper = c == '-'
-	}
-	return string(b)
-}
-
-func isTokenChar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
 func first(v []string) string {
 	if len(v) == 0 {
 		return ""
@@ -120,57 +82,11 @@ func stripped(headers [][2]string, names []string) []string {
 	var out []string
 	for _, kv := range headers {
 		for _, n := range names {
-			if sameHeaderName(kv[0], n) {
+			if verify.SameHeaderName(kv[0], n) {
 				out = append(out, kv[0])
 				break
 			}
 		}
 	}
 	return out
-}
-
-func sameHeaderName(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		if fold(a[i]) != fold(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func fold(c byte) byte {
-	switch {
-	case c == '_':
-		return '-'
-	case 'A' <= c && c <= 'Z':
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// RequestID keeps a sane client-sent id (so a trace started upstream continues) and stamps a
-// random one otherwise; sane is 1..128 visible ASCII characters without quotes or
-// backslashes, the gateway's rule.
-func RequestID(sent string) string {
-	if saneID(sent) {
-		return sent
-	}
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	return hex.EncodeToString(b[:])
-}
-
-func saneID(s string) bool {
-	if s == "" || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }

@@ -49,7 +49,7 @@ func (f *fetcher) Fetch(ctx context.Context, url string) (*verify.FetchResult, e
 	res := &verify.FetchResult{Status: v.Get("status").Int(), Header: map[string][]string{}}
 	hs := v.Get("headers")
 	for i := 0; i < hs.Length(); i++ {
-		k := bridge.CanonicalKey(hs.Index(i).Index(0).String())
+		k := verify.CanonicalHeaderKey(hs.Index(i).Index(0).String())
 		res.Header[k] = append(res.Header[k], hs.Index(i).Index(1).String())
 	}
 	body := v.Get("body")
