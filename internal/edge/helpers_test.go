@@ -19,25 +19,11 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/devop"
+	"github.com/pingedge/pingedge/internal/edgecases"
 )
 
-// testPolicy is the policy most tests serve; %s is the issuer.
-const testPolicy = `issuer: %s
-audience: https://api.example.com
-roles_claim: roles
-rules:
-  - path: /public/**
-    allow: anyone
-  - path: /admin/**
-    roles: [admin]
-  - path: /api/**
-    roles: [engineer, admin]
-default: deny
-forward:
-  X-Auth-User: sub
-  X-Auth-Email: email
-  X-Auth-Roles: roles
-`
+// testPolicy is the policy most tests serve (the shared request table's); %s is the issuer.
+const testPolicy = edgecases.Policy
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines and the test.
 type syncBuffer struct {
@@ -57,26 +43,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// startOP runs the real in-process OpenID provider (ES256 keeps minting fast under -race).
-func startOP(t testing.TB) *devop.Server {
-	t.Helper()
-	op, err := devop.Start(context.Background(), devop.Config{SigningAlg: "ES256"})
-	if err != nil {
-		t.Fatalf("start provider: %v", err)
-	}
-	t.Cleanup(func() { _ = op.Close() })
-	return op
-}
+// startOP and mint are the shared table's: the real in-process provider, and an access token
+// for sub with roles, valid for a minute.
+func startOP(t testing.TB) *devop.Server { return edgecases.StartOP(t) }
 
-// mint signs an access token for sub with roles, valid for a minute.
 func mint(t testing.TB, op *devop.Server, sub string, roles ...string) string {
-	t.Helper()
-	tok, err := op.MintAccessToken(map[string]any{"sub": sub, "aud": op.Audience(),
-		"email": sub + "@example.com", "roles": roles}, time.Minute)
-	if err != nil {
-		t.Fatalf("mint: %v", err)
-	}
-	return tok
+	return edgecases.MintUser(t, op, sub, roles...)
 }
 
 func writeFile(t testing.TB, path, content string) {

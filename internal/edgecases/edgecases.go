@@ -7,6 +7,7 @@ package edgecases
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -38,6 +39,18 @@ forward:
   X-Auth-Email: email
   X-Auth-Roles: roles
 `
+
+// StartOP runs the real in-process OpenID provider for a test (ES256 keeps minting fast under
+// -race) and closes it when the test ends.
+func StartOP(t testing.TB) *devop.Server {
+	t.Helper()
+	op, err := devop.Start(context.Background(), devop.Config{SigningAlg: "ES256"})
+	if err != nil {
+		t.Fatalf("start provider: %v", err)
+	}
+	t.Cleanup(func() { _ = op.Close() })
+	return op
+}
 
 // Tokens are the provider-signed tokens the table uses.
 type Tokens struct {

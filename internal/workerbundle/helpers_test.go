@@ -60,15 +60,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startOP(t testing.TB) *devop.Server {
-	t.Helper()
-	op, err := devop.Start(context.Background(), devop.Config{SigningAlg: "ES256"})
-	if err != nil {
-		t.Fatalf("start provider: %v", err)
-	}
-	t.Cleanup(func() { _ = op.Close() })
-	return op
-}
+func startOP(t testing.TB) *devop.Server { return edgecases.StartOP(t) }
 
 func writePolicy(t testing.TB, op *devop.Server) string {
 	t.Helper()
