@@ -141,6 +141,9 @@ func serveCallback(ctx context.Context, ln net.Listener, h *callbackHandler, tim
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx) // lets the browser receive its page before the listener closes
+		// Shutdown closes only listeners Serve has started tracking; when the login ends before
+		// the Serve goroutine got that far (Ctrl-C at once), the port would stay open.
+		_ = ln.Close()
 	}()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
