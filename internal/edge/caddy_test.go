@@ -1,13 +1,11 @@
 package edge
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // exampleCaddyfile is the Caddy config docs/edge.md shows; the test runs that very file.
@@ -26,50 +24,17 @@ func startCaddy(t *testing.T, pingedge, origin string) string {
 		t.Fatal(err)
 	}
 	port := freePort(t)
-	conf := string(raw)
-	for old, repl := range map[string]string{
+	conf := fillExample(t, exampleCaddyfile, string(raw), map[string]string{
 		"api.example.com {":              "http://127.0.0.1:" + port + " {",
 		"forward_auth 127.0.0.1:9000 {":  "forward_auth " + pingedge + " {",
 		"reverse_proxy 127.0.0.1:3000 {": "reverse_proxy " + strings.TrimPrefix(origin, "http://") + " {",
-	} {
-		if strings.Count(conf, old) != 1 {
-			t.Fatalf("%s must contain %q exactly once (the test fills in its own address)", exampleCaddyfile, old)
-		}
-		conf = strings.Replace(conf, old, repl, 1)
-	}
+	})
 	dir := t.TempDir()
 	file := filepath.Join(dir, "Caddyfile")
 	writeFile(t, file, "{\n\tadmin off\n\tauto_https off\n}\n\n"+conf)
 	cmd := exec.Command(bin, "run", "--config", file, "--adapter", "caddyfile")
 	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start caddy: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("caddy output:\n%s", out)
-		}
-	})
-	addr := "127.0.0.1:" + port
-	waitFor(t, "caddy to listen", func() bool {
-		select {
-		case <-exited:
-			t.Fatalf("caddy exited: %s", out)
-		default:
-		}
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return "http://" + addr
+	return runProxyProcess(t, "caddy", cmd, port, nil)
 }
 
 // TestCaddyForwardAuth: allow, 401 and 403 through a real Caddy with the documented Caddyfile,

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // exampleConf is the nginx config docs/edge.md shows; the test runs that very file.
@@ -45,18 +44,12 @@ func startNginx(t *testing.T, pingedge, origin string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf := string(raw)
 	port := freePort(t)
-	for old, repl := range map[string]string{
+	conf := fillExample(t, exampleConf, string(raw), map[string]string{
 		"server 127.0.0.1:9000;":            "server " + pingedge + ";",
 		"listen 8080;":                      "listen 127.0.0.1:" + port + ";",
 		"proxy_pass http://127.0.0.1:3000;": "proxy_pass " + origin + ";",
-	} {
-		if strings.Count(conf, old) != 1 {
-			t.Fatalf("%s must contain %q exactly once (the test fills in its own address)", exampleConf, old)
-		}
-		conf = strings.Replace(conf, old, repl, 1)
-	}
+	})
 	prefix := t.TempDir()
 	writeFile(t, filepath.Join(prefix, "pingedge.conf"), conf)
 	main := strings.ReplaceAll(`master_process off;
@@ -76,35 +69,10 @@ http {
 `, "PREFIX", prefix)
 	writeFile(t, filepath.Join(prefix, "nginx.conf"), main)
 	cmd := exec.Command(nginxBinary(t), "-p", prefix, "-c", filepath.Join(prefix, "nginx.conf"), "-e", filepath.Join(prefix, "error.log"), "-g", "daemon off;")
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start nginx: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
-			t.Logf("nginx output:\n%s\nerror.log:\n%s", out, log)
-		}
+	return runProxyProcess(t, "nginx", cmd, port, func() string {
+		log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
+		return "\nerror.log:\n" + string(log)
 	})
-	addr := "127.0.0.1:" + port
-	waitFor(t, "nginx to listen", func() bool {
-		select {
-		case <-exited:
-			t.Fatalf("nginx exited: %s", out)
-		default:
-		}
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return "http://" + addr
 }
 
 // TestNginxForwardAuth: allow, 401 and 403 through a real nginx with the documented config,
