@@ -9,8 +9,10 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"math/big"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -219,4 +221,26 @@ func selfSigned(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// A JWKS the edge could not use (only a symmetric key) fails the keys check, as it would fail
+// every request at the edge.
+func TestIssuerKeysUnusable(t *testing.T) {
+	var base string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/.well-known/openid-configuration" {
+			fmt.Fprintf(w, `{"issuer":%q,"authorization_endpoint":%q,"token_endpoint":%q,"jwks_uri":%q}`,
+				base, base+"/authorize", base+"/token", base+"/keys")
+			return
+		}
+		fmt.Fprint(w, `{"keys":[{"kty":"oct","kid":"k","k":"c2VjcmV0"}]}`)
+	}))
+	defer srv.Close()
+	base = srv.URL
+	env := testEnv(t, nil)
+	env.Issuer = srv.URL
+	c := find(t, checkIssuer(context.Background(), env), "issuer keys")
+	if c.Status != Fail || !strings.Contains(c.Detail, "not usable") {
+		t.Fatalf("%+v", c)
+	}
 }

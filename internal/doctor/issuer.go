@@ -2,13 +2,12 @@ package doctor
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
 	"github.com/pingedge/pingedge/internal/login"
+	"github.com/pingedge/pingedge/internal/verify"
 )
 
 // checkIssuer fetches discovery and the JWKS, and compares the issuer's Date header with the
@@ -33,32 +32,25 @@ func checkIssuer(ctx context.Context, env Env) []Check {
 	return append(out, checkSkew(date, env.Now()))
 }
 
+// fetchJWKS fetches the key set the way the edge does (verify's fetcher: timeout, 64 KiB bound)
+// and counts the keys the edge would accept, so "keys reachable" means "keys usable".
 func fetchJWKS(ctx context.Context, hc *http.Client, uri string) (keys int, date time.Time, err error) {
 	if uri == "" {
 		return 0, date, fmt.Errorf("the discovery document has no jwks_uri")
 	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
-	if err != nil {
-		return 0, date, err
-	}
-	resp, err := hc.Do(req)
+	res, err := (&verify.HTTPFetcher{Client: hc, Timeout: 15 * time.Second}).Fetch(ctx, uri)
 	if err != nil {
 		return 0, date, fmt.Errorf("fetch keys: %w", err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, date, fmt.Errorf("fetch keys: %s answered %s", uri, resp.Status)
+	if res.Status != http.StatusOK {
+		return 0, date, fmt.Errorf("fetch keys: %s answered HTTP %d", uri, res.Status)
 	}
-	var set struct {
-		Keys []json.RawMessage `json:"keys"`
+	set, err := verify.ParseJWKS(res.Body)
+	if err != nil {
+		return 0, date, fmt.Errorf("keys at %s are not usable: %w", uri, err)
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&set); err != nil {
-		return 0, date, fmt.Errorf("keys at %s are not a JWK set: %w", uri, err)
-	}
-	date, _ = http.ParseTime(resp.Header.Get("Date"))
-	return len(set.Keys), date, nil
+	date, _ = http.ParseTime(http.Header(res.Header).Get("Date"))
+	return len(set), date, nil
 }
 
 func checkSkew(issuerDate, now time.Time) Check {
