@@ -10,27 +10,10 @@ import (
 	"testing"
 )
 
-// wycheproofDir finds shared/testdata/wycheproof by walking up from the test's directory (the
-// repository sits beside shared/ on developer machines and in CI). It fails, never skips: the
-// vectors are part of the suite.
-func wycheproofDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "testdata", "wycheproof")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("shared/testdata/wycheproof not found above the test directory: the Wycheproof vectors are required")
-		}
-		dir = parent
-	}
-}
+// wycheproofDir is where the repository keeps its copy of the Wycheproof vectors (see the README
+// there for the upstream commit and licence). A plain clone carries them, so the suite needs
+// nothing outside the repository; `go test` runs with the package directory as working directory.
+const wycheproofDir = "testdata/wycheproof"
 
 type wpFile struct {
 	TestGroups []struct {
@@ -53,7 +36,7 @@ type wpFile struct {
 
 func loadWycheproof(t *testing.T, name string) *wpFile {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(wycheproofDir(t), name))
+	data, err := os.ReadFile(filepath.Join(wycheproofDir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
