@@ -5,6 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
+# go.mod and go.sum must be exactly what `go mod tidy` writes: a direct import marked indirect,
+# or a module nothing imports, fails here (and in CI) instead of drifting. bench/compare is its
+# own module (the JOSE libraries pingedge is compared with stay out of pingedge's graph); it is
+# checked the same way and vetted so the comparison keeps compiling against the core's API.
+go mod tidy -diff
+(cd bench/compare && go mod tidy -diff && go vet ./...)
+
 export PATH="$PWD/worker/node_modules/.bin:$PATH"
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(-race -count=1 -timeout 45m ./...)

@@ -8,7 +8,7 @@ import (
 	"github.com/pingedge/pingedge/internal/ui"
 )
 
-// Exit codes (DESIGN.md "Command-line contract"; 4 from the login issue so scripts can react).
+// Exit codes (docs/architecture.md, "Command-line contract"; 4 from the login issue so scripts can react).
 const (
 	ExitOK            = 0
 	ExitFailed        = 1 // failed, or denied

@@ -24,7 +24,7 @@ type IOStreams struct {
 // SystemIO returns the real standard streams.
 func SystemIO() IOStreams { return IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr} }
 
-// GlobalOptions are the flags every command accepts (DESIGN.md, "Global").
+// GlobalOptions are the flags every command accepts (docs/architecture.md, "Command-line contract").
 type GlobalOptions struct {
 	Profile string
 	Config  string

@@ -13,7 +13,7 @@ import (
 )
 
 // TokenSource is what the tunnel needs from a login session. login.Source satisfies it; the
-// tunnel declares it here so it does not depend on the login package (DESIGN.md, packages).
+// tunnel declares it here so it does not depend on the login package (docs/architecture.md, "Import rules").
 type TokenSource interface {
 	// Token returns a token valid for at least minTTL, refreshing when needed, one refresh at a time.
 	Token(ctx context.Context, minTTL time.Duration) (secret.AccessToken, error)

@@ -19,7 +19,7 @@ const (
 )
 
 // Policy is the YAML policy file shared by verify, edge serve, forward-auth and the Worker
-// (DESIGN.md, "Policy file"; reference in docs/policy.md). Build one with ParsePolicy, or fill
+// (reference in docs/policy.md). Build one with ParsePolicy, or fill
 // the struct and let NewEngine validate it.
 type Policy struct {
 	Issuer          string

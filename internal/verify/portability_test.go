@@ -11,7 +11,7 @@ import (
 )
 
 // TestBuildsForWasm: the package must build for the Cloudflare Worker (js/wasm) and WASI, so
-// nothing in it may pull in os/exec, syscalls or a CLI/server dependency (DESIGN.md).
+// nothing in it may pull in os/exec, syscalls or a CLI/server dependency (docs/architecture.md, "Import rules").
 func TestBuildsForWasm(t *testing.T) {
 	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	for _, target := range [][2]string{{"js", "wasm"}, {"wasip1", "wasm"}} {

@@ -1,4 +1,4 @@
-//go:build js
+//go:build js || wasip1
 
 package verify
 
@@ -7,12 +7,12 @@ import (
 	"errors"
 )
 
-// defaultFetcher under GOOS=js refuses: the host must pass a Fetcher (the Worker passes its JS
+// defaultFetcher under GOOS=js and wasip1 refuses: the host must pass a Fetcher (the Worker passes its JS
 // fetch), because net/http would more than double the wasm module.
 func defaultFetcher() Fetcher { return noFetcher{} }
 
 type noFetcher struct{}
 
 func (noFetcher) Fetch(context.Context, string) (*FetchResult, error) {
-	return nil, errors.New("no Fetcher configured: pass EngineOptions.Fetcher (GOOS=js has no net/http default)")
+	return nil, errors.New("no Fetcher configured: pass EngineOptions.Fetcher (GOOS=js and wasip1 have no net/http default)")
 }

@@ -1,0 +1,174 @@
+package archtest
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/pingedge/pingedge/"
+
+// allowed lists, for each repository package (or package tree, ending in "/..."), the repository
+// packages it may import directly. A package absent from the table may import any repository
+// package except internal/cli, internal/devop and the core's internals (checked separately).
+// Why each rule exists: docs/architecture.md, "Import rules".
+var allowed = map[string][]string{
+	"cmd/pingedge":        {"internal/cli"},
+	"internal/verify/...": {"internal/verify/..."},
+	"internal/edge":       {"internal/verify/..."},
+	"worker/bridge":       {"internal/verify/..."},
+	"worker/wasm":         {"internal/verify/...", "worker/bridge"},
+	"internal/tunnel":     {"internal/secret"},
+	"internal/credstore":  {"internal/secret"},
+	"internal/config":     {},
+	"internal/secret":     {},
+	"internal/ui":         {},
+	"internal/devop":      {},
+	"internal/login":      {"internal/config", "internal/credstore", "internal/secret"},
+}
+
+// devopUsers may import the OpenID provider; nothing on the login, tunnel or edge path may.
+var devopUsers = []string{"internal/demo", "internal/edgecases", "bench/edgebench"}
+
+func TestImportRules(t *testing.T) {
+	pkgs := list(t, nil, "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...")
+	if len(pkgs) < 10 {
+		t.Fatalf("go list found %d packages: is the test running inside the repository?", len(pkgs))
+	}
+	for pkg, imports := range pkgs {
+		for _, imp := range imports {
+			if !strings.HasPrefix(imp, module) {
+				continue
+			}
+			if err := check(pkg, strings.TrimPrefix(imp, module)); err != "" {
+				t.Errorf("%s imports %s: %s", pkg, imp, err)
+			}
+		}
+	}
+}
+
+func check(pkg, imp string) string {
+	pkg = strings.TrimPrefix(pkg, module)
+	if rule, ok := ruleFor(pkg); ok {
+		if !slices.ContainsFunc(rule, func(p string) bool { return matches(p, imp) }) {
+			return "not in its allowed list " + strings.Join(rule, ", ")
+		}
+		return ""
+	}
+	switch {
+	case imp == "internal/cli" && !strings.HasPrefix(pkg, "tools/"):
+		return "only cmd/pingedge and tools may import the command layer"
+	case imp == "internal/devop" && !slices.Contains(devopUsers, pkg):
+		return "the OpenID provider is for the demo and tests only"
+	}
+	return ""
+}
+
+func ruleFor(pkg string) ([]string, bool) {
+	for p, rule := range allowed {
+		if matches(p, pkg) {
+			return rule, true
+		}
+	}
+	return nil, false
+}
+
+func matches(pattern, pkg string) bool {
+	if tree, ok := strings.CutSuffix(pattern, "/..."); ok {
+		return pkg == tree || strings.HasPrefix(pkg, tree+"/")
+	}
+	return pkg == pattern
+}
+
+// TestCoreImportsStdlibAndYAMLOnly: the verification core imports the standard library and the
+// YAML parser and nothing else, on every platform (the JOSE work is its own,
+// docs/dependencies.md).
+func TestCoreImportsStdlibAndYAMLOnly(t *testing.T) {
+	for _, goos := range []string{"linux", "js", "wasip1"} {
+		env := []string{"GOOS=" + goos, "GOARCH=" + map[bool]string{true: "wasm", false: "amd64"}[goos != "linux"]}
+		deps := list(t, env, "-deps", "-f", "{{.ImportPath}} {{.Standard}}", "./internal/verify/...")
+		for dep, std := range deps {
+			if len(std) == 1 && std[0] == "true" || strings.HasPrefix(dep, module+"internal/verify") ||
+				strings.HasPrefix(dep, "go.yaml.in/yaml/v3") {
+				continue
+			}
+			t.Errorf("%s: the core depends on %s", goos, dep)
+		}
+	}
+}
+
+// TestCoreHasNoHTTPOnWasm: in the Worker (js/wasm) and under WASI the core links neither
+// net/http nor os/exec; keys come through the host's fetch, not Go's HTTP client.
+func TestCoreHasNoHTTPOnWasm(t *testing.T) {
+	for _, goos := range []string{"js", "wasip1"} {
+		deps := list(t, []string{"GOOS=" + goos, "GOARCH=wasm"}, "-deps", "-f", "{{.ImportPath}}", "./internal/verify/...")
+		for _, banned := range []string{"net/http", "os/exec"} {
+			if _, ok := deps[banned]; ok {
+				t.Errorf("GOOS=%s: the core links %s", goos, banned)
+			}
+		}
+		if _, ok := deps[module+"internal/verify"]; !ok {
+			t.Fatalf("GOOS=%s: go list did not list the core itself: %v", goos, keys(deps))
+		}
+	}
+}
+
+// list runs go list from the repository root and returns each output line's first field mapped
+// to the rest.
+func list(t *testing.T, env []string, args ...string) map[string][]string {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), append([]string{"list"}, args...)...)
+	cmd.Dir = filepath.Join("..", "..")
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cmd.Env, "CGO_ENABLED=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	m := map[string][]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) > 0 {
+			m[f[0]] = f[1:]
+		}
+	}
+	return m
+}
+
+func keys(m map[string][]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// TestCheckRefuses holds the rule table itself: imports the rules exist to stop are refused.
+func TestCheckRefuses(t *testing.T) {
+	for _, c := range []struct{ pkg, imp string }{
+		{"cmd/pingedge", "internal/login"},
+		{"internal/verify", "internal/config"},
+		{"internal/edge", "internal/login"},
+		{"internal/tunnel", "internal/login"},
+		{"internal/login", "internal/cli"},
+		{"internal/doctor", "internal/cli"},
+		{"internal/login", "internal/devop"},
+		{"worker/bridge", "internal/edge"},
+	} {
+		if check(module+c.pkg, c.imp) == "" {
+			t.Errorf("%s importing %s was allowed", c.pkg, c.imp)
+		}
+	}
+	if msg := check(module+"internal/edge", "internal/verify"); msg != "" {
+		t.Errorf("edge importing verify was refused: %s", msg)
+	}
+}
