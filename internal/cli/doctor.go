@@ -98,9 +98,9 @@ func renderDoctor(f *Factory, checks []doctor.Check) error {
 		width = max(width, len(c.Name))
 	}
 	for _, c := range checks {
-		fmt.Fprintf(f.IO.Out, "%s %-*s  %s\n", mark(s, c.Status), width, c.Name, c.Detail)
+		fmt.Fprintf(f.IO.Out, "%s %-*s  %s\n", mark(s, c.Status), width, c.Name, ui.Sanitize(c.Detail))
 		if c.Fix != "" && c.Status != doctor.Pass {
-			fmt.Fprintf(f.IO.Out, "  %*s  %s %s\n", width, "", s.Key.Render("fix:"), c.Fix)
+			fmt.Fprintf(f.IO.Out, "  %*s  %s %s\n", width, "", s.Key.Render("fix:"), ui.Sanitize(c.Fix))
 		}
 	}
 	return nil

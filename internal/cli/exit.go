@@ -73,6 +73,7 @@ func exitCode(err error) (int, string) {
 }
 
 // reportError renders err once on stderr (unless the command already did) and returns the code.
+// Errors quote issuer and token text, so they are sanitized here, the one place they are printed.
 func reportError(f *Factory, err error) int {
 	code, hint := exitCode(err)
 	var ee *ExitError
@@ -82,6 +83,6 @@ func reportError(f *Factory, err error) int {
 	if code == ExitUsage && hint == "" {
 		hint = "pingedge help"
 	}
-	f.ErrStyles().RenderError(f.IO.ErrOut, ui.Problem{What: err.Error(), Hint: hint})
+	f.ErrStyles().RenderError(f.IO.ErrOut, ui.Problem{What: ui.SanitizeLines(err.Error()), Hint: ui.Sanitize(hint)})
 	return code
 }

@@ -157,11 +157,11 @@ func renderInspect(o *InspectOptions, t *verify.Token, r *verify.Report) error {
 			if !c.Ran {
 				mark = s.Dim.Render("-")
 			}
-			fmt.Fprintf(w, "  %s %-10s %s\n", mark, c.Name, s.Dim.Render(c.Detail))
+			fmt.Fprintf(w, "  %s %-10s %s\n", mark, c.Name, s.Dim.Render(ui.Sanitize(c.Detail)))
 		}
 		verdict := s.OK.Render("valid")
 		if !r.OK() {
-			verdict = s.Fail.Render("invalid: ") + verify.Reason(r.Err)
+			verdict = s.Fail.Render("invalid: ") + ui.Sanitize(verify.Reason(r.Err))
 		}
 		fmt.Fprintf(w, "  %s\n", verdict)
 	}
@@ -236,7 +236,7 @@ func renderTokenText(w io.Writer, s *ui.Styles, t *verify.Token, v view, rolesCl
 	_ = json.Unmarshal(t.HeaderJSON, &hdr)
 	s.KV(w, sortedRows(hdr, func(k string, raw json.RawMessage) string { return plain(raw) }))
 	if len(t.Header.Ignored) > 0 {
-		fmt.Fprintf(w, "  %s %s\n", s.Warn.Render("ignored:"), strings.Join(t.Header.Ignored, ", ")+" (never trusted)")
+		fmt.Fprintf(w, "  %s %s\n", s.Warn.Render("ignored:"), strings.Join(ui.SanitizeAll(t.Header.Ignored), ", ")+" (never trusted)")
 	}
 	fmt.Fprintf(w, "\n%s\n", s.Title.Render("Claims"))
 	if v.claims == nil {
@@ -247,14 +247,14 @@ func renderTokenText(w io.Writer, s *ui.Styles, t *verify.Token, v view, rolesCl
 		case timeClaims[k]:
 			return describeTime(k, raw, now)
 		case k == "scope" || k == "scp":
-			return s.Code.Render(strings.Join(v.scopes, " "))
+			return s.Code.Render(strings.Join(ui.SanitizeAll(v.scopes), " "))
 		case k == rolesClaim && len(v.roles) > 0:
-			return s.Code.Render(strings.Join(v.roles, ", "))
+			return s.Code.Render(strings.Join(ui.SanitizeAll(v.roles), ", "))
 		}
 		return plain(raw)
 	}))
 	if _, top := v.claims[rolesClaim]; len(v.roles) > 0 && !top {
-		s.KV(w, [][2]string{{"roles (" + rolesClaim + ")", s.Code.Render(strings.Join(v.roles, ", "))}})
+		s.KV(w, [][2]string{{"roles (" + ui.Sanitize(rolesClaim) + ")", s.Code.Render(strings.Join(ui.SanitizeAll(v.roles), ", "))}})
 	}
 	fmt.Fprintf(w, "\n%s\n", s.Title.Render("Signature"))
 	fmt.Fprintf(w, "%s %s\n", s.Dim.Render(v.sig), s.Dim.Render(fmt.Sprintf("(%d bytes, not shown in full)", len(t.Signature))))
@@ -268,18 +268,20 @@ func sortedRows(m map[string]json.RawMessage, render func(string, json.RawMessag
 	sort.Strings(keys)
 	rows := make([][2]string, 0, len(keys))
 	for _, k := range keys {
-		rows = append(rows, [2]string{k, render(k, m[k])})
+		// Claim names and values come from the token: escape them before the terminal sees them.
+		rows = append(rows, [2]string{ui.Sanitize(k), render(k, m[k])})
 	}
 	return rows
 }
 
-// plain shows a string claim without quotes and anything else as compact JSON.
+// plain shows a string claim without quotes and anything else as compact JSON, escaped for the
+// terminal (JSON strings may hold DEL, C1 controls and bidi overrides unescaped).
 func plain(raw json.RawMessage) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return s
+		return ui.Sanitize(s)
 	}
-	return string(compactJSON(raw))
+	return ui.Sanitize(string(compactJSON(raw)))
 }
 
 func describeTime(name string, raw json.RawMessage, now time.Time) string {

@@ -12,6 +12,7 @@ import (
 	"github.com/pingedge/pingedge/internal/config"
 	"github.com/pingedge/pingedge/internal/credstore"
 	"github.com/pingedge/pingedge/internal/login"
+	"github.com/pingedge/pingedge/internal/ui"
 )
 
 // LoginOptions are the inputs of `pingedge login`. Flags left unset keep the saved profile's values.
@@ -187,8 +188,8 @@ func renderLogin(f *Factory, res *login.Result) error {
 	if who == "" {
 		who = res.Subject
 	}
-	fmt.Fprintf(w, "%s Logged in to %s as %s (profile %s)\n", s.Mark(true), res.Issuer, s.Title.Render(who), res.Profile)
-	fmt.Fprintf(w, "  refresh token stored in: %s\n", res.StoreDetail)
+	fmt.Fprintf(w, "%s Logged in to %s as %s (profile %s)\n", s.Mark(true), ui.Sanitize(res.Issuer), s.Title.Render(ui.Sanitize(who)), res.Profile)
+	fmt.Fprintf(w, "  refresh token stored in: %s\n", ui.Sanitize(res.StoreDetail))
 	if res.Store == credstore.KindFile {
 		fmt.Fprintf(w, "%s the refresh token is in a plain-text file (you chose --store file); anyone who can read your files as you can use it\n", s.Warn.Render("warning:"))
 	}

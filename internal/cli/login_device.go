@@ -27,7 +27,8 @@ func (f *Factory) deviceCodeDisplay() func(login.DeviceCode) func() {
 		if dc.ExpiresAt.IsZero() {
 			return func() {}
 		}
-		return ui.Countdown(f.IO.ErrOut, "Waiting for approval of code "+s.Code.Render(dc.UserCode), dc.ExpiresAt, f.Now, s)
+		// The user code comes from the issuer and is redrawn every second: escape it once here.
+		return ui.Countdown(f.IO.ErrOut, "Waiting for approval of code "+s.Code.Render(ui.Sanitize(dc.UserCode)), dc.ExpiresAt, f.Now, s)
 	}
 }
 

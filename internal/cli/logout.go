@@ -11,6 +11,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/config"
 	"github.com/pingedge/pingedge/internal/login"
+	"github.com/pingedge/pingedge/internal/ui"
 )
 
 // LogoutOptions are the inputs of `pingedge logout`.
@@ -88,7 +89,7 @@ func renderLogout(f *Factory, results []*login.LogoutResult) {
 	s, w := f.ErrStyles(), f.IO.ErrOut
 	for _, r := range results {
 		for _, warn := range r.Warnings {
-			fmt.Fprintf(w, "%s %s\n", s.Warn.Render("warning:"), warn)
+			fmt.Fprintf(w, "%s %s\n", s.Warn.Render("warning:"), ui.Sanitize(warn))
 		}
 		switch {
 		case !r.Deleted:

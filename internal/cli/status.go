@@ -12,6 +12,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/credstore"
 	"github.com/pingedge/pingedge/internal/login"
+	"github.com/pingedge/pingedge/internal/ui"
 )
 
 // StatusOptions are the inputs of `pingedge status`.
@@ -92,16 +93,16 @@ func renderStatus(f *Factory, in StatusInfo, now time.Time) {
 	if user == "" {
 		user = in.Subject
 	}
-	refresh := "stored in " + in.StoreDetail
+	refresh := "stored in " + ui.Sanitize(in.StoreDetail)
 	if !in.RefreshToken {
 		refresh = s.Warn.Render("missing") + " (log in again when the access token expires)"
 	}
 	s.KV(f.IO.Out, [][2]string{
 		{"profile", in.Profile},
-		{"user", user},
-		{"subject", in.Subject},
-		{"issuer", in.Issuer},
-		{"scopes", strings.Join(in.Scopes, " ")},
+		{"user", ui.Sanitize(user)},
+		{"subject", ui.Sanitize(in.Subject)},
+		{"issuer", ui.Sanitize(in.Issuer)},
+		{"scopes", strings.Join(ui.SanitizeAll(in.Scopes), " ")},
 		{"access token", accessInWords(in.AccessExpiry, now)},
 		{"refresh token", refresh},
 		{"logged in", in.LoggedInAt.Local().Format("2006-01-02 15:04") + " (" + inWords(now.Sub(in.LoggedInAt)) + " ago)"},

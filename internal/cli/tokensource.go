@@ -9,6 +9,7 @@ import (
 	"github.com/pingedge/pingedge/internal/config"
 	"github.com/pingedge/pingedge/internal/credstore"
 	"github.com/pingedge/pingedge/internal/login"
+	"github.com/pingedge/pingedge/internal/ui"
 )
 
 // TokenSource returns the access-token source of the active profile, for every command that sends
@@ -72,6 +73,7 @@ func (f *Factory) verboseLog() func(string, ...any) {
 		return func(string, ...any) {}
 	}
 	return func(format string, args ...any) {
-		fmt.Fprintf(f.IO.ErrOut, "pingedge: "+format+"\n", args...)
+		// Arguments include issuer-supplied text (a subject, an error description).
+		fmt.Fprintf(f.IO.ErrOut, "pingedge: %s\n", ui.Sanitize(fmt.Sprintf(format, args...)))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/pingedge/pingedge/internal/ui"
 	"github.com/pingedge/pingedge/internal/verify"
 )
 
@@ -127,11 +128,11 @@ func renderVerify(f *Factory, res verifyResult, c *verify.Claims) error {
 	s, out := f.OutStyles(), f.IO.Out
 	switch {
 	case !res.Valid:
-		fmt.Fprintf(out, "%s %s\n", s.Fail.Render("invalid:"), res.Reason)
+		fmt.Fprintf(out, "%s %s\n", s.Fail.Render("invalid:"), ui.Sanitize(res.Reason))
 	case res.Allowed != nil && !*res.Allowed:
-		fmt.Fprintf(out, "%s %d %s (rule %s)\n", s.Fail.Render("denied:"), res.Status, res.Reason, res.Rule)
+		fmt.Fprintf(out, "%s %d %s (rule %s)\n", s.Fail.Render("denied:"), res.Status, ui.Sanitize(res.Reason), ui.Sanitize(res.Rule))
 	case res.Allowed != nil:
-		fmt.Fprintf(out, "%s by rule %s\n", s.OK.Render("allowed:"), res.Rule)
+		fmt.Fprintf(out, "%s by rule %s\n", s.OK.Render("allowed:"), ui.Sanitize(res.Rule))
 	default:
 		fmt.Fprintf(out, "%s\n", s.OK.Render("valid"))
 	}

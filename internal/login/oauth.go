@@ -184,6 +184,12 @@ func (r rawTokenResponse) toSecret() (*tokenResponse, error) {
 	if r.TokenType != "" && !strings.EqualFold(r.TokenType, "bearer") && !strings.EqualFold(r.TokenType, "N_A") {
 		return nil, fmt.Errorf("token endpoint sent token_type %q: pingedge supports bearer tokens only", clean(r.TokenType, 32))
 	}
+	// RFC 6749 Appendix A.12 and A.17: access and refresh tokens are 1*VSCHAR (printable ASCII).
+	// Anything else is refused here, so a token can never carry a terminal escape to stdout
+	// (`pingedge token`) or a line break into an Authorization header.
+	if !isVSCHAR(r.AccessToken) || r.RefreshToken != "" && !isVSCHAR(r.RefreshToken) {
+		return nil, errors.New("token endpoint sent a token with characters outside printable ASCII (RFC 6749 Appendix A.12): the issuer is misbehaving; report it to its administrator")
+	}
 	return &tokenResponse{
 		AccessToken:  secret.String(r.AccessToken),
 		TokenType:    r.TokenType,
@@ -192,6 +198,15 @@ func (r rawTokenResponse) toSecret() (*tokenResponse, error) {
 		ExpiresIn:    time.Duration(r.ExpiresIn) * time.Second,
 		Scope:        r.Scope,
 	}, nil
+}
+
+func isVSCHAR(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // tokenRequest posts a grant to the token endpoint.

@@ -42,6 +42,19 @@ func Sanitize(s string) string {
 // output for raw control bytes use it line by line.
 func HasControl(s string) bool { return firstUnsafe(s) >= 0 }
 
+// SanitizeLines sanitizes each line of s and keeps the line breaks: for pingedge's own
+// multi-line messages (a compiler's output inside an error) that may quote outside text.
+func SanitizeLines(s string) string {
+	if firstUnsafe(s) < 0 {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Sanitize(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // SanitizeAll sanitizes each element, for lists such as scopes or audiences.
 func SanitizeAll(list []string) []string {
 	out := make([]string, len(list))

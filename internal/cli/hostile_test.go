@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pingedge/pingedge/internal/credstore"
+	"github.com/pingedge/pingedge/internal/hostileop"
+	"github.com/pingedge/pingedge/internal/ui"
+)
+
+// hostileNames are what a hostile issuer puts in user codes, names and claims: a window-title
+// OSC, screen clear, an 8-bit CSI, a bidi override, a forged line, DEL and a raw non-UTF-8 byte.
+const hostileNames = "\x1b]0;owned\x07\x1b[2J\u009b31m\u202egnp.exe\nerror: forged\x7f\xff"
+
+// hostileCLI runs pingedge commands in-process against a hostile provider.
+type hostileCLI struct {
+	t     *testing.T
+	op    *hostileop.Server
+	clock *testClock
+	env   map[string]string
+	kc    *credstore.MemoryBackend
+	http  *http.Client
+}
+
+func newHostileCLI(t *testing.T, cfg hostileop.Config) *hostileCLI {
+	t.Helper()
+	op, err := hostileop.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(op.Close)
+	dir := t.TempDir()
+	return &hostileCLI{
+		t: t, op: op, clock: &testClock{now: time.Now()}, kc: credstore.NewMemoryBackend(),
+		http: defaultHTTPClient(),
+		env: map[string]string{
+			"PINGEDGE_CONFIG": filepath.Join(dir, "config.yaml"), "NO_COLOR": "1",
+			"HOME": dir, "XDG_STATE_HOME": filepath.Join(dir, "state"),
+		},
+	}
+}
+
+// run executes one command line with stdout and stderr going to out and errOut.
+func (h *hostileCLI) run(out, errOut io.Writer, args ...string) int {
+	f := &Factory{
+		IO:     IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut},
+		Getenv: func(k string) string { return h.env[k] }, Now: h.clock.Now, HTTP: h.http,
+		Global: &GlobalOptions{}, Keyring: h.kc,
+		Sleep: func(ctx context.Context, d time.Duration) error { h.clock.Add(d); return ctx.Err() },
+	}
+	return Run(h.t.Context(), f, args)
+}
+
+func (h *hostileCLI) loginArgs(extra ...string) []string {
+	return append([]string{"login", "--issuer", h.op.Issuer(), "--client-id", hostileop.ClientID, "--flow", "device", "--no-browser"}, extra...)
+}
+
+// controlLines returns the output lines that still hold a raw control byte, DEL, a C1 control, a
+// bidi override or invalid UTF-8 (the definition ui.Sanitize escapes).
+func controlLines(s string) []string {
+	var bad []string
+	for _, line := range strings.Split(s, "\n") {
+		if ui.HasControl(line) {
+			bad = append(bad, line)
+		}
+	}
+	return bad
+}
+
+// TestHostileIssuerCannotDriveTheTerminal signs in to an issuer whose user code, user name,
+// subject and token claims carry escape sequences, runs every command that shows them (text and
+// -v), and scans every byte written to stdout and stderr for raw control characters.
+func TestHostileIssuerCannotDriveTheTerminal(t *testing.T) {
+	h := newHostileCLI(t, hostileop.Config{
+		UserCode: "AB\x1b[2J" + hostileNames, Username: hostileNames, Subject: "sub" + hostileNames,
+		AccessClaims: map[string]any{"roles": []string{"admin" + hostileNames}, hostileNames: hostileNames, "scope": "openid " + hostileNames},
+	})
+	cmds := [][]string{
+		h.loginArgs("-v"), {"status"}, {"whoami", "-v"}, {"token", "-v"}, {"inspect"},
+		{"inspect", "--verify", "--issuer", h.op.Issuer(), "--audience", "https://other.example"},
+		{"doctor"}, {"logout", "-v"},
+	}
+	for _, args := range cmds {
+		var out, errOut strings.Builder
+		code := h.run(&out, &errOut, args...)
+		if strings.Contains(out.String()+errOut.String(), "panic") {
+			t.Fatalf("pingedge %s panicked", args[0])
+		}
+		if args[0] == "login" && code != 0 {
+			t.Fatalf("login: exit %d\n%s", code, errOut.String())
+		}
+		for stream, text := range map[string]string{"stdout": out.String(), "stderr": errOut.String()} {
+			if args[0] == "token" && stream == "stdout" {
+				continue // the token itself: checked below to be printable
+			}
+			if bad := controlLines(text); len(bad) > 0 {
+				t.Errorf("pingedge %s wrote raw control bytes to %s:\n%q", strings.Join(args, " "), stream, bad)
+			}
+		}
+		if args[0] == "login" && !strings.Contains(errOut.String(), `\x1b]0;owned\x07`) {
+			t.Errorf("login must show the escaped name, not drop it:\n%s", errOut.String())
+		}
+	}
+}
+
+// TestHostileAccessTokenIsRefused: a token with an escape sequence in it never reaches
+// `pingedge token`'s stdout (nor an Authorization header): login refuses it.
+func TestHostileAccessTokenIsRefused(t *testing.T) {
+	h := newHostileCLI(t, hostileop.Config{AccessToken: "eyJ\x1b]0;owned\x07.x.y"})
+	var out, errOut strings.Builder
+	if code := h.run(&out, &errOut, h.loginArgs()...); code != ExitFailed || !strings.Contains(errOut.String(), "printable ASCII") {
+		t.Fatalf("exit %d\n%s", code, errOut.String())
+	}
+	if bad := controlLines(out.String() + errOut.String()); len(bad) > 0 {
+		t.Fatalf("%q", bad)
+	}
+}
