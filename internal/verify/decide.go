@@ -63,7 +63,7 @@ func (e *Engine) Decide(ctx context.Context, r Request) Decision {
 }
 
 func (e *Engine) decide(ctx context.Context, r Request) Decision {
-	path, err := NormalizePath(r.Path)
+	path, err := normalizePath(r.Path, e.policy.AllowPathParameters)
 	if err != nil {
 		return Decision{Status: statusBadRequest, Reason: err.Error()}
 	}

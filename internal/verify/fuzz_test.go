@@ -60,7 +60,7 @@ func FuzzStrictJSON(f *testing.F) {
 // FuzzNormalizePath: the output is normal (idempotent, no empty/dot segments, no encoded
 // slash or backslash) and matching never panics.
 func FuzzNormalizePath(f *testing.F) {
-	for _, s := range []string{"/", "/a/../b", "//a//b/", "/a%2Fb", "/%2e%2e/x", "/a/./b/.", "/a%5c", "/a?b=/..", "/%zz", "/caf%c3%a9"} {
+	for _, s := range []string{"/", "/a/../b", "//a//b/", "/a%2Fb", "/%2e%2e/x", "/a/./b/.", "/a%5c", "/a?b=/..", "/%zz", "/caf%c3%a9", "/a;b/..;/c", "/%2e%2e;x"} {
 		f.Add(s)
 	}
 	pats := [][]string{}
@@ -86,7 +86,28 @@ func FuzzNormalizePath(f *testing.F) {
 		for _, p := range pats {
 			_ = matchPath(p, out)
 		}
+		if strings.Contains(out, ";") {
+			t.Fatalf("a path parameter survived: %q -> %q", raw, out)
+		}
+		fuzzParams(t, raw)
 	})
+}
+
+// fuzzParams: with path_parameters: allow the output is idempotent too, and no segment is a
+// dot segment or empty once its parameters are dropped (what a servlet origin resolves).
+func fuzzParams(t *testing.T, raw string) {
+	out, err := normalizePath(raw, true)
+	if err != nil {
+		return
+	}
+	if again, err := normalizePath(out, true); err != nil || again != out {
+		t.Fatalf("params: not idempotent: %q -> %q -> %q (%v)", raw, out, again, err)
+	}
+	for seg := range strings.SplitSeq(out[1:], "/") {
+		if name, _, ok := strings.Cut(seg, ";"); ok && (name == "" || name == "." || name == "..") {
+			t.Fatalf("params: %q -> %q keeps segment %q", raw, out, seg)
+		}
+	}
 }
 
 // FuzzParseJWKS: no panic, and every key returned respects the limits.

@@ -15,10 +15,15 @@ var ErrPath = errors.New("path not accepted")
 //   - an encoded slash or backslash (%2F, %5C), a raw backslash, an encoded NUL or control
 //     character, and malformed escapes are refused: an origin that decodes them would see a
 //     different path than the one matched (issue 3, "never matched as an ordinary character");
-//   - repeated slashes are collapsed and dot segments resolved (§5.2.4), never above the root.
+//   - repeated slashes are collapsed and dot segments resolved (§5.2.4), never above the root;
+//   - a path parameter (';' in a segment, RFC 3986 §3.3) is refused, see checkParams.
 //
 // It does not allocate when the path is already normal.
-func NormalizePath(raw string) (string, error) {
+func NormalizePath(raw string) (string, error) { return normalizePath(raw, false) }
+
+// normalizePath is NormalizePath; with params (the policy's path_parameters: allow) a ';' in a
+// segment is kept for the origin, and rules match the segment's name before it.
+func normalizePath(raw string, params bool) (string, error) {
 	if i := strings.IndexByte(raw, '?'); i >= 0 {
 		raw = raw[:i]
 	}
@@ -28,11 +33,38 @@ func NormalizePath(raw string) (string, error) {
 	if isNormal(raw) {
 		return raw, nil
 	}
-	dec, err := decodeUnreserved(raw)
+	dec, err := decodeUnreserved(raw, params)
 	if err != nil {
 		return "", err
 	}
+	if err := checkParams(dec, params); err != nil {
+		return "", err
+	}
 	return removeDots(dec), nil
+}
+
+// checkParams refuses path parameters unless params is set, and always refuses a segment
+// that is a dot segment or empty once its parameters are dropped ("..;", ".;x", ";x"). Servlet
+// containers (Tomcat, Jetty, Spring) drop ";…" from each segment before resolving dot
+// segments, so they serve /api/..;/admin/x as /admin/x and /admin;x/users as /admin/users:
+// matching those literally would let a request past a rule the origin then bypasses.
+func checkParams(p string, params bool) error {
+	if strings.IndexByte(p, ';') < 0 {
+		return nil
+	}
+	for seg := range strings.SplitSeq(p[1:], "/") {
+		name, _, found := strings.Cut(seg, ";")
+		switch {
+		case !found:
+		case name == "." || name == "..":
+			return errorf(ErrPath, "dot segment with a path parameter (..;) in path")
+		case name == "":
+			return errorf(ErrPath, "empty segment with a path parameter (;) in path")
+		case !params:
+			return errorf(ErrPath, "path parameter (;) in path: set path_parameters: allow for an origin that uses them")
+		}
+	}
+	return nil
 }
 
 // isNormal reports whether p needs no work: no escapes, no backslash or control bytes, no
@@ -40,7 +72,7 @@ func NormalizePath(raw string) (string, error) {
 func isNormal(p string) bool {
 	for i := 0; i < len(p); i++ {
 		switch c := p[i]; {
-		case c == '%' || c == '\\' || c < 0x20 || c == 0x7f:
+		case c == '%' || c == '\\' || c == ';' || c < 0x20 || c == 0x7f:
 			return false
 		case c == '/':
 			rest := p[i+1:]
@@ -53,7 +85,7 @@ func isNormal(p string) bool {
 	return true
 }
 
-func decodeUnreserved(p string) (string, error) {
+func decodeUnreserved(p string, params bool) (string, error) {
 	var b strings.Builder
 	b.Grow(len(p))
 	for i := 0; i < len(p); i++ {
@@ -77,6 +109,10 @@ func decodeUnreserved(p string) (string, error) {
 			return "", errorf(ErrPath, "encoded slash or backslash in path")
 		case v < 0x20 || v == 0x7f:
 			return "", errorf(ErrPath, "encoded control character in path")
+		case v == ';' && !params:
+			// Some frameworks decode before they drop path parameters: %3B is refused like ';'.
+			// Allowed, it stays an escape (reserved, §2.2): data, not a delimiter, as in Tomcat.
+			return "", errorf(ErrPath, "encoded path parameter (%%3B) in path: set path_parameters: allow for an origin that uses them")
 		case isUnreserved(v):
 			b.WriteByte(v)
 		default:
@@ -170,6 +206,7 @@ func matchPath(pattern []string, path string) bool {
 			return true
 		}
 		seg, tail, _ := strings.Cut(rest, "/")
+		seg, _, _ = strings.Cut(seg, ";") // a path parameter is not part of the name (checkParams)
 		if seg == "" || (want != "*" && want != seg) {
 			return false
 		}

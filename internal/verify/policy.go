@@ -37,6 +37,14 @@ type Policy struct {
 	Rules           []Rule
 	Default         Access
 	Forward         []Forward
+
+	// AllowPathParameters (path_parameters: allow) lets ';' through in a path segment for
+	// origins that use matrix parameters; rules then match the segment's name before the ';'.
+	// Off, a ';' is a 400 (see checkParams).
+	AllowPathParameters bool
+	// KeepMethodOverride (method_override: keep) passes X-HTTP-Method-Override and its
+	// variants to the origin; off, they are stripped like a forged identity header.
+	KeepMethodOverride bool
 }
 
 // Rule is one entry of rules: the first whose path and methods match decides.
@@ -255,7 +263,18 @@ func (p *Policy) strip() []string {
 			out = append(out, f.Header)
 		}
 	}
+	if !p.KeepMethodOverride {
+		out = append(out, MethodOverrideHeaders()...)
+	}
 	return out
+}
+
+// MethodOverrideHeaders are the headers frameworks (Rails, Laravel, Symfony, Express
+// method-override, ASP.NET) read to treat a POST as another method. The policy decided on the
+// request line's method, so an origin honouring one would run a DELETE the policy saw as a
+// POST (or a GET on an anyone rule); they are stripped unless method_override: keep.
+func MethodOverrideHeaders() []string {
+	return []string{"X-Http-Method-Override", "X-Method-Override", "X-Http-Method"}
 }
 
 // upper is strings.ToUpper for method names without allocating when already upper case.

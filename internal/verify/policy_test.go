@@ -43,7 +43,7 @@ func TestParsePolicy(t *testing.T) {
 		p.Forward[1].Header != "X-Auth-Roles" || p.Forward[1].Claim != "pi.roles" || p.Rules[1].Line != 11 {
 		t.Fatalf("policy not read as written: %+v", p)
 	}
-	if got := p.strip(); strings.Join(got, ",") != "Authorization,Cf-Access-Jwt-Assertion,X-Auth-User,X-Auth-Roles" {
+	if got := p.strip(); strings.Join(got, ",") != "Authorization,Cf-Access-Jwt-Assertion,X-Auth-User,X-Auth-Roles,X-Http-Method-Override,X-Method-Override,X-Http-Method" {
 		t.Fatalf("strip list: %v", got)
 	}
 	dir := t.TempDir()
@@ -133,6 +133,9 @@ func TestNormalizePath(t *testing.T) {
 		{"", "ERR"},
 		{"*", "ERR"},
 		{"http://evil/admin", "ERR"},
+		{"/admin;x/users", "ERR"},
+		{"/api/..;/admin", "ERR"},
+		{"/a%3bb", "ERR"},
 	} {
 		got, err := NormalizePath(tc.in)
 		if err != nil {

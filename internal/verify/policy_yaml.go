@@ -68,6 +68,10 @@ func (p *Policy) fromNode(n *yaml.Node) error {
 			var s string
 			s, err = scalar(v, key)
 			p.Default = Access(s)
+		case "path_parameters":
+			p.AllowPathParameters, err = choice(v, key, "refuse", "allow")
+		case "method_override":
+			p.KeepMethodOverride, err = choice(v, key, "strip", "keep")
 		case "rules":
 			err = p.rulesFrom(v)
 		case "forward":
@@ -227,4 +231,18 @@ func lineOf(root *yaml.Node, field string) int {
 		}
 	}
 	return root.Line
+}
+
+// choice reads a two-valued field: off (the safe default) or on.
+func choice(v *yaml.Node, key, off, on string) (bool, error) {
+	s, err := scalar(v, key)
+	switch {
+	case err != nil:
+		return false, err
+	case s == off:
+		return false, nil
+	case s == on:
+		return true, nil
+	}
+	return false, &PolicyError{Line: v.Line, Field: key, Msg: fmt.Sprintf("%q: use %s or %s", s, off, on)}
 }
