@@ -9,6 +9,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/config"
 	"github.com/pingedge/pingedge/internal/credstore"
+	"github.com/pingedge/pingedge/internal/httpclient"
 	"github.com/pingedge/pingedge/internal/login"
 	"github.com/pingedge/pingedge/internal/ui"
 )
@@ -81,9 +82,8 @@ func (f *Factory) ErrStyles() *ui.Styles {
 	return ui.New(f.IO.ErrOut, ui.ColorEnabled(f.IO.ErrOut, f.Getenv, f.Global.NoColor))
 }
 
-// defaultHTTPClient has a timeout on every request; callers still pass contexts.
+// defaultHTTPClient is internal/httpclient's client: timeouts, no redirect for a request that
+// carries a secret, localhost names pinned to loopback.
 func defaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.ResponseHeaderTimeout = 30 * time.Second
-	return &http.Client{Transport: t, Timeout: 60 * time.Second}
+	return httpclient.New(httpclient.Config{Getenv: os.Getenv})
 }

@@ -103,12 +103,22 @@ func (s *Server) Hits(endpoint string) int {
 	return s.hits[endpoint]
 }
 
+// SetRedirect makes endpoint redirect from now on (after a clean login, say).
+func (s *Server) SetRedirect(endpoint string, rd Redirect) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.Redirects == nil {
+		s.cfg.Redirects = map[string]Redirect{}
+	}
+	s.cfg.Redirects[endpoint] = rd
+}
+
 // redirected answers with the configured redirect for endpoint, if any.
 func (s *Server) redirected(w http.ResponseWriter, r *http.Request, endpoint string) bool {
 	s.mu.Lock()
 	s.hits[endpoint]++
-	s.mu.Unlock()
 	rd, ok := s.cfg.Redirects[endpoint]
+	s.mu.Unlock()
 	if !ok {
 		return false
 	}

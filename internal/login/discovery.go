@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/pingedge/pingedge/internal/config"
+	"github.com/pingedge/pingedge/internal/httpclient"
 )
 
 // Metadata is the part of the issuer's discovery document pingedge uses
@@ -43,12 +44,9 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, e
 		return nil, fmt.Errorf("discovery for %s: %w", issuer, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
+	resp, err := httpclient.Enforce(hc).Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, &TransientError{Endpoint: "discovery", Err: fmt.Errorf("%s: %w", u, stripURLError(err))}
+		return nil, requestError(ctx, "discovery", fmt.Errorf("%s: %w", u, stripURLError(err)))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

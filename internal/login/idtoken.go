@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/pingedge/pingedge/internal/httpclient"
 	"github.com/pingedge/pingedge/internal/secret"
 )
 
@@ -121,9 +122,9 @@ func fetchJWKS(ctx context.Context, hc *http.Client, uri string) (*jose.JSONWebK
 	if err != nil {
 		return nil, fmt.Errorf("jwks: %w", err)
 	}
-	resp, err := hc.Do(req)
+	resp, err := httpclient.Enforce(hc).Do(req)
 	if err != nil {
-		return nil, &TransientError{Endpoint: "jwks", Err: stripURLError(err)}
+		return nil, requestError(ctx, "jwks", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

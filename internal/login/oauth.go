@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/pingedge/pingedge/internal/httpclient"
 	"github.com/pingedge/pingedge/internal/secret"
 )
 
@@ -99,12 +100,9 @@ func postForm(ctx context.Context, hc *http.Client, endpoint, name string, form 
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
+	resp, err := httpclient.Enforce(hc).Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return &TransientError{Endpoint: name, Err: stripURLError(err)}
+		return requestError(ctx, name, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
@@ -138,6 +136,19 @@ func errorResponse(name string, resp *http.Response, body []byte) error {
 		return &TransientError{Endpoint: name, Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
 	}
 	return &OAuthError{Endpoint: name, Code: fmt.Sprintf("http_%d", resp.StatusCode), Status: resp.StatusCode}
+}
+
+// requestError classifies a failed request: a refused redirect is the issuer's doing and is
+// reported as such (never retried as a network blip); anything else is transient.
+func requestError(ctx context.Context, name string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	err = stripURLError(err)
+	if httpclient.IsRedirect(err) {
+		return fmt.Errorf("%s endpoint: %w", name, err)
+	}
+	return &TransientError{Endpoint: name, Err: err}
 }
 
 // jsonErr keeps the kind of a JSON error but not its offset context (which could quote a token).
