@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,7 +38,7 @@ type EdgeServeOptions struct {
 	Listen         string
 	OpsListen      string
 	Origin         string
-	ForwardAuth    bool
+	ForwardAuth    string
 	TrustedProxies []string
 	ReloadInterval time.Duration
 }
@@ -45,24 +46,28 @@ type EdgeServeOptions struct {
 func newCmdEdgeServe(f *Factory, runF func(context.Context, *EdgeServeOptions) error) *cobra.Command {
 	opts := &EdgeServeOptions{}
 	cmd := &cobra.Command{
-		Use:   "serve --policy FILE (--origin URL | --forward-auth)",
-		Short: "Serve a gateway (--origin) or a forward-auth endpoint (--forward-auth)",
+		Use:   "serve --policy FILE (--origin URL | --forward-auth nginx|traefik|caddy|envoy)",
+		Short: "Serve a gateway (--origin) or a forward-auth endpoint (--forward-auth PROXY)",
 		Long: `Serve the policy in front of an API.
 
 With --origin URL, pingedge is the gateway: a request with a token the policy allows goes on to
 the origin with Authorization and client-sent identity headers removed and the policy's identity
 headers set; others get 401 (with WWW-Authenticate) or 403.
 
-With --forward-auth, pingedge answers nginx auth_request, Traefik ForwardAuth, Caddy forward_auth
-or Envoy ext_authz: 200 with the identity headers, or 401/403. The original method and URI are
-read from X-Forwarded-Method/-Uri or X-Original-Method/-URI/-URL sent by --trusted-proxies.
+With --forward-auth PROXY, pingedge answers nginx auth_request, Traefik forwardAuth, Caddy
+forward_auth or Envoy ext_authz: 200 with the identity headers, or 401/403. The original method
+and URI are read only from the headers that proxy sets itself, sent by --trusted-proxies:
+nginx X-Original-Method/-URI (as in docs/examples/nginx.conf), traefik and caddy
+X-Forwarded-Method/-Uri, envoy its own request line. A request that also carries another
+proxy's headers, or two copies, is refused (400; 403 for nginx) and audited: those came from
+the client.
 
 One audit JSON line per request goes to stdout; logs go to stderr. /healthz, /readyz and /metrics
 are served on --listen, or on --ops-listen when given. The policy reloads on SIGHUP and when the
 file changes; a policy that does not load is logged and the last good one stays in force.`,
 		Example: `  pingedge edge serve --policy policy.yaml --origin http://127.0.0.1:3000 --listen :8000
-  pingedge edge serve --policy policy.yaml --forward-auth --listen 127.0.0.1:9000`,
-		Args: usageArgs(cobra.NoArgs),
+  pingedge edge serve --policy policy.yaml --forward-auth nginx --listen 127.0.0.1:9000`,
+		Args: usageArgs(forwardAuthArgs(opts)),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -75,7 +80,7 @@ file changes; a policy that does not load is logged and the last good one stays 
 	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8000", "address to serve on")
 	fl.StringVar(&opts.OpsListen, "ops-listen", "", "serve /healthz, /readyz and /metrics here instead of on --listen")
 	fl.StringVar(&opts.Origin, "origin", "", "gateway mode: the API to pass allowed requests to")
-	fl.BoolVar(&opts.ForwardAuth, "forward-auth", false, "forward-auth mode: answer a proxy's auth subrequests")
+	fl.StringVar(&opts.ForwardAuth, "forward-auth", "", "forward-auth mode for the proxy in front: "+edge.ProxyChoices)
 	fl.StringSliceVar(&opts.TrustedProxies, "trusted-proxies", []string{"127.0.0.0/8", "::1/128"},
 		"proxies whose X-Forwarded-*/X-Original-* headers are believed (CIDRs or addresses)")
 	fl.DurationVar(&opts.ReloadInterval, "reload-interval", edge.DefaultReloadInterval, "how often to check the policy file for changes (0 turns it off)")
@@ -113,7 +118,7 @@ func edgeOptions(f *Factory, opts *EdgeServeOptions) (edge.Options, error) {
 		level = slog.LevelDebug
 	}
 	eo := edge.Options{
-		PolicyFile: opts.Policy, ForwardAuth: opts.ForwardAuth, Audit: f.IO.Out, Now: f.Now,
+		PolicyFile: opts.Policy, Audit: f.IO.Out, Now: f.Now,
 		Logger:  slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level})),
 		Fetcher: edgeFetcher(f), ReloadInterval: opts.ReloadInterval,
 	}
@@ -123,8 +128,15 @@ func edgeOptions(f *Factory, opts *EdgeServeOptions) (edge.Options, error) {
 	switch {
 	case opts.Policy == "":
 		return eo, usageError("edge serve needs --policy FILE")
-	case (opts.Origin == "") == !opts.ForwardAuth:
-		return eo, usageError("edge serve needs exactly one of --origin URL or --forward-auth")
+	case (opts.Origin == "") == (opts.ForwardAuth == ""):
+		return eo, usageError("edge serve needs exactly one of --origin URL or --forward-auth PROXY (%s)", edge.ProxyChoices)
+	}
+	if opts.ForwardAuth != "" {
+		p, err := edge.ParseProxy(opts.ForwardAuth)
+		if err != nil {
+			return eo, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--forward-auth: %w", err)}
+		}
+		eo.ForwardAuth = p
 	}
 	if opts.Origin != "" {
 		u, err := url.Parse(opts.Origin)
@@ -139,6 +151,18 @@ func edgeOptions(f *Factory, opts *EdgeServeOptions) (edge.Options, error) {
 	}
 	eo.TrustedProxies = tp
 	return eo, nil
+}
+
+// forwardAuthArgs refuses positional arguments, and says what changed when they come from the
+// old bare --forward-auth: "--forward-auth --listen X" reads "--listen" as the proxy.
+func forwardAuthArgs(opts *EdgeServeOptions) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if strings.HasPrefix(opts.ForwardAuth, "-") {
+			return fmt.Errorf("--forward-auth needs the proxy in front: --forward-auth nginx (or %s); "+
+				"it decides which headers describe the request", edge.ProxyChoices)
+		}
+		return cobra.NoArgs(cmd, args)
+	}
 }
 
 func edgeListen(opts *EdgeServeOptions) (net.Listener, net.Listener, error) {
@@ -157,8 +181,8 @@ func edgeListen(opts *EdgeServeOptions) (net.Listener, net.Listener, error) {
 }
 
 func edgeMode(opts *EdgeServeOptions) string {
-	if opts.ForwardAuth {
-		return "forward-auth"
+	if opts.ForwardAuth != "" {
+		return "forward-auth for " + opts.ForwardAuth
 	}
 	return "gateway to " + opts.Origin
 }

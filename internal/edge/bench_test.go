@@ -39,7 +39,7 @@ func BenchmarkGateway(b *testing.B) {
 	})
 	b.Cleanup(bare.Close)
 	gw := startEdge(b, Options{PolicyFile: policy, Origin: u})
-	fa := startEdge(b, Options{PolicyFile: policy, ForwardAuth: true})
+	fa := startEdge(b, Options{PolicyFile: policy, ForwardAuth: ProxyEnvoy})
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	targets := []struct{ name, url string }{

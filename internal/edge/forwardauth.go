@@ -3,31 +3,30 @@ package edge
 import (
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
 
 	"github.com/pingedge/pingedge/internal/verify"
 )
 
 // serveForwardAuth answers the proxy in front: 200 with the identity headers (the proxy copies
-// them to the origin request), or 401/403 that the proxy returns to the client.
+// them to the origin request), or a refusal that the proxy returns to the client.
 func (s *Server) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 	eng := s.policy.engine()
 	idHeader := http.CanonicalHeaderKey(eng.Policy().RequestIDHeader) // the policy may spell it in any case
 	rid := verify.RequestID(r.Header.Get(idHeader))
-	method, target, ok := s.original(r)
+	o := s.original(r)
 	var d verify.Decision
-	if ok {
-		d = eng.Decide(r.Context(), verify.Request{Method: method, Path: target, Header: r.Header, RequestID: rid})
+	if o.refusal == "" {
+		d = eng.Decide(r.Context(), verify.Request{Method: o.method, Path: o.target, Header: r.Header, RequestID: rid})
 	} else {
-		d = verify.Decision{Status: http.StatusBadRequest, Reason: "ambiguous original request headers",
-			Audit: verify.AuditRecord{Time: s.opts.Now(), RequestID: rid, Method: method, Path: target,
-				Decision: "deny", Status: http.StatusForbidden, Reason: "ambiguous original request headers"}}
+		d = verify.Decision{Status: http.StatusBadRequest, Reason: o.refusal,
+			Audit: verify.AuditRecord{Time: s.opts.Now(), RequestID: rid, Method: o.method, Path: o.target,
+				Decision: "deny", Status: http.StatusBadRequest, Reason: o.refusal}}
 	}
-	s.audit.write(d.Audit)
 	h := w.Header()
 	h.Set(idHeader, rid)
 	if d.Allow {
+		s.audit.write(d.Audit)
 		// Every identity header is answered, empty when there is no value (a public path, a
 		// missing claim): proxies that copy the answer over the request (Envoy
 		// allowed_upstream_headers, Traefik authResponseHeaders) then also overwrite a
@@ -36,65 +35,79 @@ func (s *Server) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 			h[f.Header] = []string{d.SetHeaders[f.Header]}
 		}
 		h.Set("Cache-Control", "no-store")
-		w.WriteHeader(http.StatusOK)
+		closeUnread(w, r, func() { w.WriteHeader(http.StatusOK) }) // forward-auth never needs a body
 		return
 	}
 	// nginx auth_request understands only 2xx, 401 and 403 (anything else becomes a 500), so a
-	// path the core refuses to match (400) is a plain denial here.
-	if d.Status == http.StatusBadRequest {
+	// request refused as malformed (400) is a plain denial there. Traefik, Caddy and Envoy
+	// return the answer's status to the client as it is.
+	if d.Status == http.StatusBadRequest && s.opts.ForwardAuth == ProxyNginx {
 		d.Status = http.StatusForbidden
 	}
-	deny(w, &d)
+	d.Audit.Status = d.Status
+	s.audit.write(d.Audit)
+	deny(w, r, &d)
 }
 
-// original reconstructs the request being authorized. From a trusted proxy: the method from
-// X-Forwarded-Method or X-Original-Method, the target from X-Forwarded-Uri, X-Original-URI or
-// the path of X-Original-URL; otherwise, and from anyone else, the request line itself (Envoy
-// ext_authz sends the original method and path). ok is false when a trusted proxy sent one of
-// these headers twice or an unusable target: guessing which copy is real is how spoofing works.
-func (s *Server) original(r *http.Request) (method, target string, ok bool) {
-	method, target = r.Method, r.URL.RequestURI()
+// request is the request being authorized, as forward-auth reconstructs it.
+type request struct {
+	method, target string
+	refusal        string // why it cannot be decided (400); "" when it can
+}
+
+// original reconstructs the request being authorized from the one description the configured
+// proxy writes itself (see Proxy). From a peer outside TrustedProxies the request line is
+// used and every header ignored. From a trusted proxy, a request carrying another proxy's
+// family, a second copy of a header, or missing the family's headers is refused: nginx,
+// Traefik and Caddy pass the client's own headers on to pingedge, so any description the proxy
+// did not set may come from the client, and guessing which copy is real is how spoofing works.
+func (s *Server) original(r *http.Request) request {
+	line := request{method: r.Method, target: r.URL.RequestURI()}
 	if !s.trusted(r.RemoteAddr) {
-		return method, target, true
+		return line
 	}
-	m, ok1 := single(r.Header, "X-Forwarded-Method", "X-Original-Method")
-	t, ok2 := single(r.Header, "X-Forwarded-Uri", "X-Original-Uri")
-	u, ok3 := single(r.Header, "X-Original-Url")
-	if !ok1 || !ok2 || !ok3 {
-		return method, target, false
-	}
-	if t == "" && u != "" {
-		parsed, err := url.Parse(u)
-		if err != nil {
-			return method, target, false
+	fam := s.opts.ForwardAuth.family()
+	o := line
+	if fam.method != "" {
+		// The path the origin will serve is the proxy's own header: audit that, even when refusing.
+		m, okM := single(r.Header, fam.method)
+		t, okT := single(r.Header, fam.uri)
+		o = request{method: m, target: t}
+		switch {
+		case !okM || !okT:
+			return refuse(o, "two copies of "+fam.method+" or "+fam.uri)
+		case m == "" || t == "":
+			return refuse(o, string(s.opts.ForwardAuth)+" did not send "+fam.method+" and "+fam.uri+": check the proxy configuration (docs/edge.md)")
+		case !strings.HasPrefix(t, "/"):
+			return refuse(o, fam.uri+" is not an origin-form path")
 		}
-		t = parsed.RequestURI()
 	}
-	if m != "" {
-		method = m
-	}
-	if t != "" {
-		if !strings.HasPrefix(t, "/") {
-			return method, t, false
+	for _, name := range originHeaders() {
+		if name == fam.method || name == fam.uri {
+			continue
 		}
-		target = t
+		if _, sent := r.Header[name]; sent {
+			return refuse(o, name+" sent, but "+string(s.opts.ForwardAuth)+" does not set it: a client-supplied description of the request")
+		}
 	}
-	return method, target, true
+	return o
 }
 
-// single returns the value of the first of names present, provided it is present once.
-func single(h http.Header, names ...string) (string, bool) {
-	for _, n := range names {
-		switch v := h[n]; len(v) {
-		case 0:
-			continue
-		case 1:
-			return strings.TrimSpace(v[0]), true
-		default:
-			return "", false
-		}
+func refuse(o request, why string) request {
+	o.refusal = "original request: " + why
+	return o
+}
+
+// single returns the value of name, provided it is present at most once.
+func single(h http.Header, name string) (string, bool) {
+	switch v := h[name]; len(v) {
+	case 0:
+		return "", true
+	case 1:
+		return strings.TrimSpace(v[0]), true
+	default:
+		return "", false
 	}
-	return "", true
 }
 
 // trusted reports whether the direct peer is one of the trusted proxies.

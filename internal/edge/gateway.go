@@ -3,10 +3,13 @@ package edge
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/pingedge/pingedge/internal/verify"
 )
@@ -33,8 +36,12 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	s.audit.write(d.Audit)
 	w.Header()[idHeader] = []string{rid}
 	if !d.Allow {
-		deny(w, &d)
+		deny(w, r, &d)
 		return
+	}
+	dropH2C(r.Header)
+	if r.Body != nil && r.Body != http.NoBody {
+		r.Body = &bodyDeadline{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: s.opts.BodyIdleTimeout}
 	}
 	p := &pass{set: d.SetHeaders, strip: d.StripHeaders, requestID: rid, idHeader: idHeader}
 	if d.Path != raw {
@@ -116,4 +123,43 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	s.prom.upstreamErrors.Inc()
 	s.log.Warn("origin did not answer", "path", r.URL.Path, "err", err)
 	plain(w, http.StatusBadGateway, http.StatusText(http.StatusBadGateway))
+}
+
+// bodyDeadline gives each read of an allowed request's body a deadline idle from now, so an
+// upload may take as long as it keeps sending, and a client that stops is cut off after idle
+// instead of holding a connection (and one to the origin) forever. Once the body is read it
+// sets nothing: net/http then watches the connection for the client going away.
+type bodyDeadline struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	idle time.Duration
+	done bool
+}
+
+func (b *bodyDeadline) Read(p []byte) (int, error) {
+	if !b.done {
+		_ = b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	}
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.done = true
+	}
+	return n, err
+}
+
+// dropH2C removes an "Upgrade: h2c" offer before the request is proxied. ReverseProxy passes
+// Upgrade requests through and, on a 101, tunnels the connection: an origin that accepts h2c
+// would then serve every later HTTP/2 stream on it without pingedge seeing one (h2c
+// smuggling). Cleartext HTTP/2 upgrade is deprecated anyway (RFC 9113 §3.1); WebSocket and
+// other upgrades are untouched.
+func dropH2C(h http.Header) {
+	for _, v := range h.Values("Upgrade") {
+		for tok := range strings.SplitSeq(v, ",") {
+			if p, _, _ := strings.Cut(strings.TrimSpace(tok), "/"); strings.EqualFold(p, "h2c") {
+				h.Del("Upgrade")
+				h.Del("Http2-Settings")
+				return
+			}
+		}
+	}
 }

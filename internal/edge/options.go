@@ -17,9 +17,11 @@ import (
 
 // Options configure a Server. PolicyFile and exactly one of Origin or ForwardAuth are required.
 type Options struct {
-	PolicyFile  string
-	Origin      *url.URL // gateway mode: allowed requests go here
-	ForwardAuth bool     // forward-auth mode: answer 200/401/403 for a proxy in front
+	PolicyFile string
+	Origin     *url.URL // gateway mode: allowed requests go here
+	// ForwardAuth is forward-auth mode: answer 200/401/403 for this proxy in front, believing
+	// only the headers it sets itself (see Proxy).
+	ForwardAuth Proxy
 
 	// TrustedProxies are the peers whose X-Forwarded-*/X-Original-* headers name the request
 	// being authorized; nil means loopback only (DefaultTrustedProxies).
@@ -41,6 +43,9 @@ type Options struct {
 	KeyRetry time.Duration
 	// ShutdownTimeout bounds the graceful shutdown; 0 means 10s.
 	ShutdownTimeout time.Duration
+	// BodyIdleTimeout bounds each wait for more of an allowed request's body (gateway); 0
+	// means the package's BodyIdleTimeout.
+	BodyIdleTimeout time.Duration
 	// Transport carries requests to the origin; nil means a pooled clone of the default.
 	Transport http.RoundTripper
 }
@@ -82,8 +87,13 @@ func (o *Options) check() error {
 	if o.PolicyFile == "" {
 		return errors.New("a policy file is required: pass --policy FILE")
 	}
-	if (o.Origin == nil) == !o.ForwardAuth {
-		return errors.New("choose one mode: --origin URL (gateway) or --forward-auth")
+	if (o.Origin == nil) == (o.ForwardAuth == "") {
+		return errors.New("choose one mode: --origin URL (gateway) or --forward-auth PROXY")
+	}
+	if o.ForwardAuth != "" {
+		if _, err := ParseProxy(string(o.ForwardAuth)); err != nil {
+			return err
+		}
 	}
 	if o.Origin != nil && (o.Origin.Scheme != "http" && o.Origin.Scheme != "https" || o.Origin.Host == "") {
 		return fmt.Errorf("origin %q must be an http(s) URL with a host", o.Origin.Redacted())
@@ -112,6 +122,9 @@ func (o *Options) defaults() {
 	}
 	if o.ShutdownTimeout <= 0 {
 		o.ShutdownTimeout = 10 * time.Second
+	}
+	if o.BodyIdleTimeout <= 0 {
+		o.BodyIdleTimeout = BodyIdleTimeout
 	}
 	if o.Transport == nil {
 		o.Transport = originTransport()

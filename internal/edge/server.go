@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"net/netip"
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify"
@@ -49,25 +50,27 @@ func (s *Server) Engine() *verify.Engine { return s.policy.engine() }
 func (s *Server) Metrics() *verify.Metrics { return s.metrics }
 
 // Handler serves the gateway or forward-auth endpoint and, when withOps is set, /healthz,
-// /readyz and /metrics on the same listener. Those three paths are matched exactly and before
-// the policy; every other path goes to the policy. No ServeMux: its path cleaning and
-// redirects would act before the policy's own normalisation.
-func (s *Server) Handler(withOps bool) http.Handler {
+// /readyz and /metrics on the same listener. Those paths are matched exactly and before the
+// policy; every other path goes to the policy. No ServeMux: its path cleaning and redirects
+// would act before the policy's own normalisation.
+func (s *Server) Handler(withOps bool) http.Handler { return s.handler(withOps, withOps) }
+
+// handler is Handler with /metrics separately: it is served beside the API only on a loopback
+// listener, where only the host itself can read it (see Serve).
+func (s *Server) handler(withHealth, withMetrics bool) http.Handler {
 	ops := s.OpsHandler()
 	main := http.HandlerFunc(s.serveForwardAuth)
 	if s.proxy != nil {
 		main = s.serveGateway
 	}
-	if !withOps {
+	if !withHealth && !withMetrics {
 		return main
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/healthz", "/readyz", "/metrics":
-			if r.URL.RawPath == "" {
-				ops.ServeHTTP(w, r)
-				return
-			}
+		if r.URL.RawPath == "" && (withHealth && (r.URL.Path == "/healthz" || r.URL.Path == "/readyz") ||
+			withMetrics && r.URL.Path == "/metrics") {
+			ops.ServeHTTP(w, r)
+			return
 		}
 		main.ServeHTTP(w, r)
 	})
@@ -101,7 +104,14 @@ func (s *Server) Serve(ctx context.Context, ln, ops net.Listener) error {
 	go s.warmKeys(ctx, s.policy.engine().KeySet())
 	go s.audit.loop(ctx)
 
-	servers := []*http.Server{s.httpServer(s.Handler(ops == nil))}
+	// /metrics tells anyone who can read it the request rates, refusal reasons and key
+	// refreshes: beside the API it is served only on a loopback listener; a public listener
+	// without --ops-listen sends /metrics to the policy like any other path (docs/edge.md).
+	metrics := ops == nil && isLoopback(ln.Addr())
+	if ops == nil && !metrics {
+		s.log.Warn("/metrics is not served on a non-loopback --listen; use --ops-listen 127.0.0.1:PORT to scrape it", "listen", ln.Addr().String())
+	}
+	servers := []*http.Server{s.httpServer(s.handler(ops == nil, metrics))}
 	listeners := []net.Listener{ln}
 	if ops != nil {
 		servers = append(servers, s.httpServer(s.OpsHandler()))
@@ -133,14 +143,26 @@ func (s *Server) shutdown(servers []*http.Server) {
 	}
 }
 
-// httpServer sets the limits a server facing clients needs. No ReadTimeout or WriteTimeout:
-// uploads and streamed responses (SSE, long polls, WebSocket) may legitimately last; the
-// header timeout stops slowloris, the idle timeout frees keep-alive connections.
+// Read deadlines of every listener (issue 10, finding 3).
+const (
+	// ReadHeaderTimeout bounds reading a request's headers: slowloris.
+	ReadHeaderTimeout = 10 * time.Second
+	// BodyIdleTimeout bounds each wait for more of an allowed request's body: an upload may
+	// last as long as it makes progress, a stalled one is cut (see bodyDeadline).
+	BodyIdleTimeout = 30 * time.Second
+	// IdleTimeout frees a keep-alive connection with no next request.
+	IdleTimeout = 120 * time.Second
+)
+
+// httpServer sets the limits a server facing clients needs. No whole-request ReadTimeout or
+// WriteTimeout: uploads and streamed responses (SSE, long polls, WebSocket) may legitimately
+// last. Headers have ReadHeaderTimeout, a body BodyIdleTimeout between reads (gateway) or is
+// never read at all (a refusal, forward-auth: see closeUnread), idle connections IdleTimeout.
 func (s *Server) httpServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
@@ -148,12 +170,30 @@ func (s *Server) httpServer(h http.Handler) *http.Server {
 
 // deny answers a refused request. The body says only the status: the reason is in the audit
 // line, not for the client. no-store because the answer depends on the credentials.
-func deny(w http.ResponseWriter, d *verify.Decision) {
+func deny(w http.ResponseWriter, r *http.Request, d *verify.Decision) {
 	if d.WWWAuthenticate != "" {
 		w.Header().Set("WWW-Authenticate", d.WWWAuthenticate)
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	plain(w, d.Status, http.StatusText(d.Status))
+	closeUnread(w, r, func() { plain(w, d.Status, http.StatusText(d.Status)) })
+}
+
+// closeUnread writes an answer that does not need the request's body, and when the client
+// declared one, closes the connection right after it instead of reading the body. net/http
+// otherwise reads up to 256 KiB of an unread body before it writes the answer, and again when
+// the handler returns, so a client that declares Content-Length: 1000 and sends nothing would
+// hold the connection and get no answer (issue 10, finding 3). Connection: close skips the
+// first read (RFC 9112 §9.6); a read deadline in the past ends the second at once.
+func closeUnread(w http.ResponseWriter, r *http.Request, answer func()) {
+	if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
+		answer()
+		return
+	}
+	w.Header().Set("Connection", "close")
+	answer()
+	rc := http.NewResponseController(w)
+	_ = rc.Flush()
+	_ = rc.SetReadDeadline(time.Now())
 }
 
 func plain(w http.ResponseWriter, status int, msg string) {
@@ -161,4 +201,10 @@ func plain(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+// isLoopback reports whether a listener only accepts connections from this host.
+func isLoopback(a net.Addr) bool {
+	ap, err := netip.ParseAddrPort(a.String())
+	return err == nil && ap.Addr().Unmap().IsLoopback()
 }
