@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -60,6 +61,9 @@ func demoRun(opts *DemoOptions) error {
 		// The gateway's audit lines say why each request was allowed or refused.
 		Audit: prefixWriter{w: f.IO.ErrOut, prefix: "  gateway audit: "},
 	})
+	if errors.Is(err, demo.ErrNoSuchUser) {
+		return &ExitError{Code: ExitUsage, Err: err, Hint: "pingedge demo --user bob"}
+	}
 	if err != nil && opts.ctx.Err() == nil {
 		return err
 	}

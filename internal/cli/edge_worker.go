@@ -166,7 +166,8 @@ func workerError(err error) error {
 	case errors.Is(err, os.ErrNotExist):
 		return &ExitError{Code: ExitUsage, Err: err}
 	case errors.Is(err, workerbundle.ErrNoWorkerd):
-		return &ExitError{Code: ExitFailed, Err: err, Hint: "try: npm install workerd (or set WORKERD=/path/to/workerd)"}
+		// The error already names every way to get workerd; a hint would say it twice.
+		return &ExitError{Code: ExitFailed, Err: err}
 	case errors.Is(err, workerbundle.ErrNoWasm):
 		return &ExitError{Code: ExitFailed, Err: err, Hint: "install a released pingedge, or run `make build` in a pingedge checkout"}
 	}

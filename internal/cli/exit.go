@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/pingedge/pingedge/internal/config"
 	"github.com/pingedge/pingedge/internal/ui"
 )
@@ -17,7 +19,8 @@ const (
 )
 
 // ExitError carries an exit code and, optionally, a hint for the user. Commands return it when the
-// code cannot be derived from the error's type.
+// code cannot be derived from the error's type. Hint is the one place a next step is written: a
+// command or flag to use, without "try:" (the renderer adds it) and never repeated in Err.
 type ExitError struct {
 	Code int
 	Err  error
@@ -55,34 +58,58 @@ var classifiers = []classifier{
 	},
 	func(err error) (int, string, bool) {
 		if errors.Is(err, config.ErrInvalid) {
-			return ExitUsage, "", true
+			return ExitUsage, "fix the config file (reference: docs/config.md)", true
 		}
 		return 0, "", false
 	},
 	classifyLogin,
+	classifyListen,
 }
 
-// exitCode maps err to its code and hint.
-func exitCode(err error) (int, string) {
+// exitCode maps err to its code and hint. The first classifier that knows the error sets the
+// code; the hint is the first one any classifier gives, so an ExitError without a hint still
+// carries the hint its cause's type implies.
+func exitCode(err error) (code int, hint string) {
+	code = -1
 	for _, c := range classifiers {
-		if code, hint, ok := c(err); ok {
-			return code, hint
+		cc, h, ok := c(err)
+		if !ok {
+			continue
+		}
+		if code < 0 {
+			code = cc
+		}
+		if hint == "" {
+			hint = h
 		}
 	}
-	return ExitFailed, ""
+	if code < 0 {
+		code = ExitFailed
+	}
+	return code, hint
 }
 
 // reportError renders err once on stderr (unless the command already did) and returns the code.
 // Errors quote issuer and token text, so they are sanitized here, the one place they are printed.
-func reportError(f *Factory, err error) int {
+// A usage error without a hint of its own points at the help of the command that failed.
+func reportError(f *Factory, cmd *cobra.Command, err error) int {
 	code, hint := exitCode(err)
 	var ee *ExitError
 	if errors.As(err, &ee) && ee.Silent {
 		return code
 	}
 	if code == ExitUsage && hint == "" {
-		hint = "pingedge help"
+		hint = helpHint(cmd)
 	}
 	f.ErrStyles().RenderError(f.IO.ErrOut, ui.Problem{What: ui.SanitizeLines(err.Error()), Hint: ui.Sanitize(hint)})
 	return code
+}
+
+// helpHint is "pingedge CMD --help" for the command that failed ("pingedge --help" when cobra
+// could not find one).
+func helpHint(cmd *cobra.Command) string {
+	if cmd == nil {
+		return "pingedge --help"
+	}
+	return cmd.CommandPath() + " --help"
 }

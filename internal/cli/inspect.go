@@ -22,10 +22,11 @@ type InspectOptions struct {
 	f   *Factory
 	ctx context.Context
 
-	Token      string // argument, "-" for stdin, "" for the profile's current token
-	Verify     bool
-	Engine     EngineFlags
-	RolesClaim string
+	Token       string // argument, or "-" for stdin
+	FromProfile bool   // no argument: the profile's current token (an empty argument is an error)
+	Verify      bool
+	Engine      EngineFlags
+	RolesClaim  string
 }
 
 // NewCmdInspect builds `pingedge inspect`.
@@ -46,7 +47,7 @@ Without a TOKEN argument, inspect shows the active profile's current access toke
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ctx = cmd.Context()
-			if len(args) == 1 {
+			if opts.FromProfile = len(args) == 0; !opts.FromProfile {
 				opts.Token = args[0]
 			}
 			if runF != nil {
@@ -97,7 +98,7 @@ func inspectRun(opts *InspectOptions) error {
 
 // token resolves the argument: a token, "-" for stdin, or the profile's current access token.
 func (o *InspectOptions) token() (string, error) {
-	if o.Token != "" {
+	if !o.FromProfile {
 		return readToken(o.f, o.Token)
 	}
 	src, err := o.f.TokenSource(o.ctx)

@@ -158,7 +158,9 @@ func TestSessionExpiredExitsFour(t *testing.T) {
 	if code != ExitLoginRequired || out != "" {
 		t.Fatalf("exit %d, stdout %q", code, out)
 	}
-	if !strings.Contains(errOut, "session expired: run pingedge login --profile work") || !strings.Contains(errOut, "try: pingedge login --profile work") {
+	// The message says what is wrong and the hint what to run, once each (issue 12 item 12).
+	if !strings.Contains(errOut, "session expired (profile work)") || strings.Count(errOut, "pingedge login") != 1 ||
+		!strings.Contains(errOut, "try: pingedge login --profile work") {
 		t.Errorf("stderr = %s", errOut)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,10 +43,21 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	if err := root.ExecuteContext(ctx); err != nil {
-		return reportError(f, err)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil {
+		if isUnknownCommand(err) {
+			err = &ExitError{Code: ExitUsage, Err: err}
+		}
+		return reportError(f, cmd, err)
 	}
 	return ExitOK
+}
+
+// isUnknownCommand recognises cobra's "unknown command" error (a plain error, no type to match:
+// cobra builds it with fmt.Errorf in legacyArgs), so a typo such as `pingedge logn` is a usage
+// error (exit 2) like an unknown flag.
+func isUnknownCommand(err error) bool {
+	return strings.HasPrefix(err.Error(), "unknown command ")
 }
 
 // NewRootCmd builds the command tree.
@@ -61,8 +73,8 @@ access token to every request. The same verification core runs in the CLI, in
 		SilenceErrors:     true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return applyGlobals(f) },
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &ExitError{Code: ExitUsage, Err: err}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &ExitError{Code: ExitUsage, Err: err, Hint: helpHint(cmd)}
 	})
 	addGlobalFlags(root, f.Global)
 	for _, c := range commands(f) {

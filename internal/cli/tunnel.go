@@ -99,7 +99,7 @@ func tunnelRun(opts *TunnelOptions) error {
 	}
 	tr, err := tunnel.NewTransport(tunnel.TransportOptions{CAFile: opts.CAFile})
 	if err != nil {
-		return &ExitError{Code: ExitUsage, Err: err}
+		return &ExitError{Code: ExitUsage, Err: err, Hint: "pass --ca-file a PEM file holding the CA certificate"}
 	}
 	ln, err := tunnel.Listen(plan.listen, opts.AllowRemote)
 	if err != nil {
@@ -144,6 +144,12 @@ func planTunnel(opts *TunnelOptions) (tunnelPlan, error) {
 	if !opts.AllowRemote && !isUnix(plan.listen) && !tunnel.IsLoopbackAddr(plan.listen) {
 		return tunnelPlan{}, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w: %s", tunnel.ErrNotLoopback, plan.listen),
 			Hint: "listen on 127.0.0.1:PORT, or add --allow-remote if other machines must reach it (they would act as you)"}
+	}
+	if !isUnix(plan.listen) {
+		// A malformed address is a usage error before any login or token is needed.
+		if _, err := net.ResolveTCPAddr("tcp", plan.listen); err != nil {
+			return tunnelPlan{}, fmt.Errorf("%w on %s: %w", tunnel.ErrListen, plan.listen, err)
+		}
 	}
 	return plan, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -210,6 +211,16 @@ func TestTunnelCommandErrors(t *testing.T) {
 		}
 	}
 	e.mustRun(e.loginArgs()...)
+	// An address in use is a usage error (exit 2) naming the flag, like edge serve (issue 12 item 7).
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	code, _, errOut := e.run("tunnel", "--to", "http://127.0.0.1:1", "--listen", busy.Addr().String())
+	if code != ExitUsage || !strings.Contains(errOut, "address already in use") || !strings.Contains(errOut, "try: choose a free loopback address with --listen") {
+		t.Errorf("tunnel on a busy port: exit %d %q, want 2 with the --listen hint", code, errOut)
+	}
 	for _, args := range [][]string{
 		{"tunnel", "--to", "http://127.0.0.1:1", "--listen", "127.0.0.1:0", "--allow-origin", "*"},
 		{"tunnel", "--to", "http://127.0.0.1:1", "--listen", "127.0.0.1:0", "--ca-file", "/nonexistent.pem"},

@@ -62,7 +62,7 @@ The token is the argument, or "-" to read it from stdin. Exit 0: valid (and allo
 		Example: `  pingedge verify --issuer https://auth.pingone.com/ENV/as --audience https://api.example.com "$TOKEN"
   pingedge token | pingedge verify --policy policy.yaml --method POST --path /admin/users -
   pingedge verify --policy policy.yaml --jwks ./jwks.json -o json - < token.txt`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: tokenArg(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ctx, opts.Token = cmd.Context(), args[0]
 			opts.methodSet = cmd.Flags().Changed("method")
@@ -191,20 +191,52 @@ func (e *EngineFlags) policy() (*verify.Policy, error) {
 	return &verify.Policy{Issuer: e.Issuer, Audience: e.Audience, Default: verify.AccessAuthenticated}, nil
 }
 
-// readToken takes the token argument, or reads it from stdin for "-" (at most 64 KiB).
+// tokenArg says what to pass when the token argument is missing, instead of cobra's
+// "accepts 1 arg(s)"; other arity mistakes are usage errors as usual.
+func tokenArg(v cobra.PositionalArgs) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: no token given", cmd.CommandPath()),
+				Hint: "pass the token as the argument, or - to read it from stdin (pingedge token | " + cmd.CommandPath() + " … -)"}
+		}
+		return usageArgs(v)(cmd, args)
+	}
+}
+
+// readToken takes the token argument, or reads it from stdin for "-" (at most 64 KiB). An
+// empty argument is a usage error: it is what an unset $TOKEN expands to, and quietly using
+// some other token instead would answer a question nobody asked.
 func readToken(f *Factory, arg string) (string, error) {
 	if arg != "-" {
-		return strings.TrimSpace(arg), nil
+		tok := stripBearer(arg)
+		if tok == "" {
+			return "", &ExitError{Code: ExitUsage, Err: errors.New("the token argument is empty (an unset variable?)"),
+				Hint: "pass a token, - to read one from stdin, or (inspect) no argument for the profile's own token"}
+		}
+		return tok, nil
 	}
 	data, err := io.ReadAll(io.LimitReader(f.IO.In, 64<<10))
 	if err != nil {
 		return "", fmt.Errorf("read the token from stdin: %w", err)
 	}
-	tok := strings.TrimSpace(string(data))
+	tok := stripBearer(string(data))
 	if tok == "" {
 		return "", usageError("no token on stdin")
 	}
 	return tok, nil
+}
+
+// stripBearer accepts what people paste: a bare token, "Bearer TOKEN" (RFC 6750 §2.1), or a
+// whole "Authorization: Bearer TOKEN" header line, in any letter case.
+func stripBearer(s string) string {
+	s = strings.TrimSpace(s)
+	if name, rest, ok := strings.Cut(s, ":"); ok && strings.EqualFold(strings.TrimSpace(name), "authorization") {
+		s = strings.TrimSpace(rest)
+	}
+	if scheme, rest, ok := strings.Cut(s, " "); ok && strings.EqualFold(scheme, "bearer") {
+		s = strings.TrimSpace(rest)
+	}
+	return s
 }
 
 // claimsMap is the JSON view of the claims (raw members as sent, never the token).

@@ -85,7 +85,7 @@ func TestVerifyCommand(t *testing.T) {
 		{"policy allows", "", []string{"verify", "--policy", policy, "--path", "/api/items", good}, 0, "allowed: by rule rules[1] /api/**", ""},
 		{"policy denies admin", "", []string{"verify", "--policy", policy, "--method", "DELETE", "--path", "/admin/x", good}, 1, "denied: 403 missing a required role", ""},
 		{"policy default deny", "", []string{"verify", "--policy", policy, "--path", "/other", good}, 1, "denied: 403 denied by policy", ""},
-		{"no token argument", "", []string{"verify", "--issuer", iss, "--audience", aud}, 2, "", "accepts 1 arg"},
+		{"no token argument", "", []string{"verify", "--issuer", iss, "--audience", aud}, 2, "", "no token given"},
 		{"empty stdin", "", []string{"verify", "--issuer", iss, "--audience", aud, "-"}, 2, "", "no token on stdin"},
 		{"nothing to verify against", "", []string{"verify", good}, 2, "", "--policy FILE, or --issuer URL and --audience AUD"},
 		{"policy and issuer", "", []string{"verify", "--policy", policy, "--issuer", iss, good}, 2, "", "not both"},

@@ -49,6 +49,9 @@ type Info struct {
 
 const profile = "demo"
 
+// ErrNoSuchUser: Options.User names no demo user.
+var ErrNoSuchUser = errors.New("no such demo user")
+
 // Run starts everything, calls opts.Ready, and serves until ctx ends; then it stops every piece
 // and removes its temporary state.
 func Run(ctx context.Context, opts Options) error {
@@ -107,7 +110,7 @@ func pickUser(op *devop.Server, name string) (devop.User, error) {
 			return u, nil
 		}
 	}
-	return devop.User{}, fmt.Errorf("no demo user %q: use alice (engineer) or bob (admin)", name)
+	return devop.User{}, fmt.Errorf("%w %q: the demo users are alice (engineer) and bob (admin)", ErrNoSuchUser, name)
 }
 
 // signIn runs the real authorization code + PKCE login against the demo issuer, with the refresh

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -109,7 +110,7 @@ func TestDemoAdminUser(t *testing.T) {
 
 func TestDemoUnknownUser(t *testing.T) {
 	err := Run(context.Background(), Options{User: "mallory"})
-	if err == nil || !strings.Contains(err.Error(), "use alice (engineer) or bob (admin)") {
+	if !errors.Is(err, ErrNoSuchUser) || !strings.Contains(err.Error(), "alice (engineer) and bob (admin)") {
 		t.Fatalf("err = %v", err)
 	}
 }

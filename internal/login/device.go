@@ -123,7 +123,7 @@ func (l *loginRun) pollDevice(ctx context.Context, da *deviceAuth) (*tokenRespon
 			interval += 5 * time.Second
 			l.env.Logf("the issuer asked pingedge to slow down; polling every %s", interval)
 		case "access_denied":
-			return nil, fmt.Errorf("%w in the browser: run pingedge login again to retry", ErrAccessDenied)
+			return nil, fmt.Errorf("%w in the browser", ErrAccessDenied)
 		case "expired_token":
 			return nil, ErrDeviceCodeExpired
 		default:

@@ -50,7 +50,7 @@ func Discover(ctx context.Context, hc *http.Client, issuer string) (*Metadata, e
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("discovery: %s answered HTTP %d: check --issuer (for PingOne: --pingone-env and --region)", u, resp.StatusCode)
+		return nil, fmt.Errorf("%w: %s answered HTTP %d", ErrDiscovery, u, resp.StatusCode)
 	}
 	var md Metadata
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponse)).Decode(&md); err != nil {
@@ -88,14 +88,14 @@ func (md *Metadata) Supports(flow string) error {
 	switch flow {
 	case FlowPKCE:
 		if md.AuthorizationEndpoint == "" {
-			return errors.New("the issuer publishes no authorization_endpoint: use --flow device")
+			return &UnsupportedFlowError{Flow: FlowPKCE, Why: "the issuer publishes no authorization_endpoint"}
 		}
 		if len(md.CodeChallengeMethods) > 0 && !slices.Contains(md.CodeChallengeMethods, "S256") {
-			return errors.New("the issuer does not support PKCE with S256 (code_challenge_methods_supported): use --flow device")
+			return &UnsupportedFlowError{Flow: FlowPKCE, Why: "code_challenge_methods_supported lacks S256"}
 		}
 	case FlowDevice:
 		if md.DeviceAuthorizationEndpoint == "" {
-			return errors.New("the issuer publishes no device_authorization_endpoint: enable the DEVICE_CODE grant on the client, or use --flow pkce")
+			return &UnsupportedFlowError{Flow: FlowDevice, Why: "the issuer publishes no device_authorization_endpoint (is the DEVICE_CODE grant enabled on the client?)"}
 		}
 	}
 	return nil

@@ -24,12 +24,18 @@ var (
 	// or error=access_denied on the redirect, RFC 6749 §4.1.2.1).
 	ErrAccessDenied = errors.New("sign-in was denied")
 	// ErrDeviceCodeExpired: the device code expired before the user finished (RFC 8628 §3.5).
-	ErrDeviceCodeExpired = errors.New("the sign-in code expired before sign-in finished: run pingedge login again and complete it sooner")
+	ErrDeviceCodeExpired = errors.New("the sign-in code expired before sign-in finished")
 	// ErrTimeout: the browser never came back to the loopback redirect.
 	ErrTimeout = errors.New("timed out waiting for the browser to return to pingedge")
+	// ErrDiscovery: the issuer's discovery document could not be fetched or used.
+	ErrDiscovery = errors.New("issuer discovery failed")
+	// ErrRedirectPort: the loopback port for the browser's redirect could not be bound.
+	ErrRedirectPort = errors.New("cannot listen for the browser's redirect")
 )
 
-// LoginRequiredError says why a profile needs a new login. It matches ErrLoginRequired.
+// LoginRequiredError says why a profile needs a new login. It matches ErrLoginRequired. Its
+// message says what is wrong; the command that fixes it is the CLI's hint (internal/cli), so it
+// is said once.
 type LoginRequiredError struct {
 	Profile string
 	Reason  string // "not logged in", "session expired", …
@@ -37,7 +43,7 @@ type LoginRequiredError struct {
 }
 
 func (e *LoginRequiredError) Error() string {
-	return fmt.Sprintf("%s: run pingedge login --profile %s", e.Reason, e.Profile)
+	return fmt.Sprintf("%s (profile %s)", e.Reason, e.Profile)
 }
 
 func (e *LoginRequiredError) Unwrap() error { return e.Err }
@@ -45,13 +51,22 @@ func (e *LoginRequiredError) Unwrap() error { return e.Err }
 // Is makes errors.Is(err, ErrLoginRequired) true.
 func (e *LoginRequiredError) Is(target error) bool { return target == ErrLoginRequired }
 
-// Hint is the command that fixes the error.
-func (e *LoginRequiredError) Hint() string { return "pingedge login --profile " + e.Profile }
-
 func notLoggedIn(profile string) error {
 	return &LoginRequiredError{Profile: profile, Reason: "not logged in"}
 }
 
 func sessionExpired(profile string, cause error) error {
 	return &LoginRequiredError{Profile: profile, Reason: "session expired", Err: cause}
+}
+
+// UnsupportedFlowError: the issuer's discovery document lacks what Flow needs (an authorization
+// endpoint and S256 for PKCE, RFC 7636 §4.2; a device endpoint for RFC 8628). The CLI turns Flow
+// into the hint that names the other flow.
+type UnsupportedFlowError struct {
+	Flow string
+	Why  string
+}
+
+func (e *UnsupportedFlowError) Error() string {
+	return fmt.Sprintf("the issuer does not support the %s flow: %s", e.Flow, e.Why)
 }

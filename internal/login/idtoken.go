@@ -50,7 +50,7 @@ type idClaims struct {
 // it, exp/iat within leeway, and the nonce sent in the authorization request (when one was sent).
 func verifyIDToken(ctx context.Context, hc *http.Client, md *Metadata, clientID string, raw secret.String, nonce string, now time.Time) (*Identity, error) {
 	if raw.Empty() {
-		return nil, errors.New("the issuer sent no ID token: include the openid scope (--scopes)")
+		return nil, errors.New("the issuer sent no ID token: the openid scope is required")
 	}
 	tok, err := jwt.ParseSigned(raw.Reveal(), algsFor(md))
 	if err != nil {

@@ -105,7 +105,7 @@ func Login(ctx context.Context, p Params, env Env) (*Result, error) {
 
 func newLoginRun(p Params, env Env) (*loginRun, error) {
 	if p.ClientID == "" {
-		return nil, errors.New("no client ID: pass --client-id (the application's client ID at the issuer)")
+		return nil, errors.New("no client ID: the application's client ID at the issuer is required")
 	}
 	if len(p.Scopes) == 0 {
 		p.Scopes = DefaultScopes
@@ -131,7 +131,7 @@ func (l *loginRun) chooseFlow() (string, error) {
 	switch l.p.Flow {
 	case FlowPKCE, FlowDevice:
 		if err := l.md.Supports(l.p.Flow); err != nil {
-			return "", fmt.Errorf("--flow %s: %w", l.p.Flow, err)
+			return "", fmt.Errorf("flow %s: %w", l.p.Flow, err)
 		}
 		return l.p.Flow, nil
 	case "", FlowAuto:

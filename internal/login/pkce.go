@@ -51,7 +51,7 @@ func loopback(ctx context.Context, port int) (net.Listener, string, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
-		return nil, "", fmt.Errorf("listen for the browser's redirect on 127.0.0.1:%d: %w (pick another --port, or --flow device)", port, err)
+		return nil, "", fmt.Errorf("%w on 127.0.0.1:%d: %w", ErrRedirectPort, port, err)
 	}
 	return ln, fmt.Sprintf("http://127.0.0.1:%d/callback", ln.Addr().(*net.TCPAddr).Port), nil
 }
@@ -153,6 +153,6 @@ func serveCallback(ctx context.Context, ln net.Listener, h *callbackHandler, tim
 	case <-ctx.Done():
 		return "", fmt.Errorf("login cancelled: %w", ctx.Err())
 	case <-timer.C:
-		return "", fmt.Errorf("%w after %s: finish signing in sooner, or use --flow device", ErrTimeout, timeout)
+		return "", fmt.Errorf("%w after %s", ErrTimeout, timeout)
 	}
 }

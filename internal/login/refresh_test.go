@@ -120,7 +120,7 @@ func TestRevokedSessionNeedsLogin(t *testing.T) {
 	if !errors.Is(err, login.ErrLoginRequired) {
 		t.Fatalf("err = %v, want ErrLoginRequired", err)
 	}
-	if want := "session expired: run pingedge login --profile p"; err.Error() != want {
+	if want := "session expired (profile p)"; err.Error() != want {
 		t.Errorf("message = %q, want %q", err, want)
 	}
 }
@@ -149,7 +149,7 @@ func TestOutageKeepsRefreshToken(t *testing.T) {
 func TestNotLoggedIn(t *testing.T) {
 	h := newHarness(t, devop.Config{})
 	_, err := login.NewSource(h.sourceConfig())
-	if !errors.Is(err, login.ErrLoginRequired) || !strings.Contains(err.Error(), "not logged in: run pingedge login --profile p") {
+	if !errors.Is(err, login.ErrLoginRequired) || !strings.Contains(err.Error(), "not logged in (profile p)") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -9,8 +9,13 @@ import (
 	"strings"
 )
 
-// ErrNotLoopback refuses a listen address other machines could reach.
-var ErrNotLoopback = errors.New("listen address is not loopback")
+var (
+	// ErrNotLoopback refuses a listen address other machines could reach.
+	ErrNotLoopback = errors.New("listen address is not loopback")
+	// ErrListen: the listen address is malformed, taken, or not permitted. The CLI maps it to a
+	// usage error with the flag to change; this package names no flag.
+	ErrListen = errors.New("cannot listen")
+)
 
 // Listen opens the tunnel's listener. addr is host:port or unix:/path. A non-loopback TCP address
 // is refused unless allowRemote: anyone who can connect would act with the engineer's identity.
@@ -19,11 +24,11 @@ func Listen(addr string, allowRemote bool) (net.Listener, error) {
 		return listenUnix(path)
 	}
 	if !allowRemote && !IsLoopbackAddr(addr) {
-		return nil, fmt.Errorf("%w: %s would let other machines use your identity: listen on 127.0.0.1 (or pass --allow-remote if you really mean it)", ErrNotLoopback, addr)
+		return nil, fmt.Errorf("%w: %s would let other machines use your identity", ErrNotLoopback, addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w (pick another port with --listen 127.0.0.1:PORT)", addr, err)
+		return nil, fmt.Errorf("%w on %s: %w", ErrListen, addr, err)
 	}
 	return ln, nil
 }
@@ -47,17 +52,17 @@ func IsLoopbackAddr(addr string) bool {
 // looser permissions.
 func listenUnix(path string) (net.Listener, error) {
 	if path == "" {
-		return nil, errors.New("--listen unix: needs a path, for example unix:/tmp/pingedge.sock")
+		return nil, fmt.Errorf("%w on unix: (no path): give one, for example unix:/tmp/pingedge.sock", ErrListen)
 	}
 	dir, err := os.MkdirTemp(filepath.Dir(path), ".pingedge-sock-")
 	if err != nil {
-		return nil, fmt.Errorf("listen on unix:%s: %w", path, err)
+		return nil, fmt.Errorf("%w on unix:%s: %w", ErrListen, path, err)
 	}
 	defer os.RemoveAll(dir)
 	tmp := filepath.Join(dir, "s")
 	ln, err := net.Listen("unix", tmp)
 	if err != nil {
-		return nil, fmt.Errorf("listen on unix:%s: %w", path, err)
+		return nil, fmt.Errorf("%w on unix:%s: %w", ErrListen, path, err)
 	}
 	ul := ln.(*net.UnixListener)
 	ul.SetUnlinkOnClose(false)
@@ -67,7 +72,7 @@ func listenUnix(path string) (net.Listener, error) {
 	}
 	if err != nil {
 		_ = ln.Close()
-		return nil, fmt.Errorf("listen on unix:%s: %w (remove a stale socket first)", path, err)
+		return nil, fmt.Errorf("%w on unix:%s: %w (a stale socket? remove it first)", ErrListen, path, err)
 	}
 	return &unixListener{UnixListener: ul, path: path}, nil
 }

@@ -51,7 +51,7 @@ type routeTable []Route
 
 func newRouteTable(routes []Route) (routeTable, error) {
 	if len(routes) == 0 {
-		return nil, fmt.Errorf("no upstream: pass --to URL or --route /prefix=URL, or save routes in the profile")
+		return nil, fmt.Errorf("no upstream: give at least one route")
 	}
 	t := append(routeTable(nil), routes...)
 	sort.SliceStable(t, func(i, j int) bool { return len(t[i].Prefix) > len(t[j].Prefix) })

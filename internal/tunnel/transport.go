@@ -52,14 +52,14 @@ func NewTransport(o TransportOptions) (*http.Transport, error) {
 func loadCAs(file string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("read --ca-file: %w", err)
+		return nil, fmt.Errorf("read the CA file: %w", err)
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("--ca-file %s holds no PEM certificate: pass the CA certificate in PEM form", file)
+		return nil, fmt.Errorf("CA file %s holds no PEM certificate: give the CA certificate in PEM form", file)
 	}
 	return pool, nil
 }
