@@ -1,0 +1,83 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// results keeps every figure by target and metric, in the order measured.
+type results struct {
+	v map[string]map[string][]float64
+}
+
+func newResults() *results { return &results{v: map[string]map[string][]float64{}} }
+
+func (r *results) add(target, metric string, x float64) {
+	if r.v[target] == nil {
+		r.v[target] = map[string][]float64{}
+	}
+	r.v[target][metric] = append(r.v[target][metric], x)
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func span(xs []float64) string {
+	if len(xs) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f–%.2f", slices.Min(xs), slices.Max(xs))
+}
+
+// pairwise is f applied to the i-th figure of a and of b (figures measured in the same round).
+func pairwise(a, b []float64, f func(x, y float64) float64) []float64 {
+	var out []float64
+	for i := range min(len(a), len(b)) {
+		out = append(out, f(a[i], b[i]))
+	}
+	return out
+}
+
+func (r *results) print(w io.Writer, warm []*target) {
+	fmt.Fprintln(w, "== result (medians of rounds) ==")
+	fmt.Fprintf(w, "%-12s %10s %10s %10s %12s\n", "worker", "req/s", "p50 ms", "p99 ms", "cold ms")
+	for _, name := range []string{"passthrough", "jose", "pingedge", "pingedge+kv"} {
+		m := r.v[name]
+		if m == nil {
+			continue
+		}
+		fmt.Fprintf(w, "%-12s %10.0f %10.3f %10.3f %12.1f\n", name, median(m["rps"]), median(m["p50"]), median(m["p99"]), median(m["cold"]))
+	}
+	ratio := func(x, y float64) float64 { return x / y }
+	diff := func(x, y float64) float64 { return x - y }
+	p, j, f := r.v["pingedge"], r.v["jose"], r.v["passthrough"]
+	if p != nil && j != nil {
+		rs := pairwise(p["rps"], j["rps"], ratio)
+		fmt.Fprintf(w, "warm throughput pingedge / jose = %.2fx (median of per-round ratios %s; goal >= 1.00x)\n", median(rs), span(rs))
+		p50 := pairwise(p["p50"], j["p50"], ratio)
+		fmt.Fprintf(w, "p50 latency pingedge / jose     = %.2fx (%s)\n", median(p50), span(p50))
+	}
+	for _, name := range []string{"jose", "pingedge", "pingedge+kv"} {
+		if r.v[name] == nil || f == nil || len(r.v[name]["cold"]) == 0 {
+			continue
+		}
+		d := pairwise(r.v[name]["cold"], f["cold"], diff)
+		goal := ""
+		if strings.HasPrefix(name, "pingedge") {
+			goal = "; goal <= +50 ms"
+		}
+		fmt.Fprintf(w, "cold start %-11s - passthrough = %+.1f ms (median of paired starts, %s ms%s)\n", name, median(d), span(d), goal)
+	}
+	_ = warm
+}

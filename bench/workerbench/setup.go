@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pingedge/pingedge/internal/devop"
+	"github.com/pingedge/pingedge/internal/workerbundle"
+)
+
+// policy is the benchmark's policy, the shared request table's (internal/edgecases) with the
+// key set's URL given, as the jose Worker is given it: neither pays a discovery fetch.
+const policy = `issuer: %s
+audience: https://api.example.com
+jwks_uri: %s
+roles_claim: roles
+rules:
+  - path: /public/**
+    allow: anyone
+  - path: /admin/**
+    roles: [admin]
+  - path: /api/**
+    roles: [engineer, admin]
+default: deny
+forward:
+  X-Auth-User: sub
+  X-Auth-Email: email
+  X-Auth-Roles: roles
+`
+
+// env is what every measurement shares: issuer, origin, token and the Workers.
+type env struct {
+	dir, workerd string
+	taskset      string
+	op           *devop.Server
+	origin       *http.Server
+	originURL    string
+	token        string
+	targets      []*target // warm targets, in one workerd
+	cold         []*target // cold-start targets, one workerd each
+	warm         *workerdProc
+}
+
+func (e *env) close() {
+	if e.warm != nil {
+		e.warm.stop()
+	}
+	_ = e.origin.Close()
+	_ = e.op.Close()
+	_ = os.RemoveAll(e.dir)
+}
+
+func setup(ctx context.Context, o options) (*env, error) {
+	bin, err := workerbundle.LocateWorkerd()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "workerbench-")
+	if err != nil {
+		return nil, err
+	}
+	e := &env{dir: dir, workerd: bin, taskset: o.taskset}
+	if e.op, err = devop.Start(ctx, devop.Config{SigningAlg: o.alg, JWKSMaxAge: time.Hour, AccessTokenTTL: 2 * time.Hour}); err != nil {
+		return nil, err
+	}
+	if err := e.startOrigin(); err != nil {
+		return nil, err
+	}
+	if e.token, err = e.op.MintAccessToken(map[string]any{"sub": "alice", "aud": e.op.Audience(),
+		"email": "alice@example.com", "roles": []string{"engineer"}}, 2*time.Hour); err != nil {
+		return nil, err
+	}
+	if err := e.buildTargets(ctx, o); err != nil {
+		e.close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// startOrigin serves the API every Worker forwards to: a small JSON answer.
+func (e *env) startOrigin() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	e.originURL = "http://" + ln.Addr().String()
+	e.origin = &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" && r.Header.Get("X-Auth-User") != "" {
+			http.Error(w, "the Worker passed the token on", http.StatusTeapot)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"items":[1,2,3]}`)
+	})}
+	go func() { _ = e.origin.Serve(ln) }()
+	return nil
+}
+
+func (e *env) buildTargets(ctx context.Context, o options) error {
+	pol := filepath.Join(e.dir, "policy.yaml")
+	if err := os.WriteFile(pol, []byte(fmt.Sprintf(policy, e.op.Issuer(), e.op.JWKSURI())), 0o600); err != nil {
+		return err
+	}
+	pdir := o.pingedgeDir
+	if pdir == "" {
+		root, err := workerbundle.FindModuleRoot()
+		if err != nil {
+			return err
+		}
+		w, err := workerbundle.CompileWasm(ctx, root)
+		if err != nil {
+			return err
+		}
+		pdir = filepath.Join(e.dir, "pingedge")
+		if _, err := workerbundle.Build(ctx, workerbundle.Options{PolicyFile: pol, OutDir: pdir, Origin: e.originURL, Wasm: w}); err != nil {
+			return err
+		}
+	}
+	pdir, _ = filepath.Abs(pdir)
+	jose, _ := filepath.Abs(o.jose)
+	pass, _ := filepath.Abs(o.passthrough)
+	origin := binding{"ORIGIN", e.originURL}
+	pass1 := &target{name: "passthrough", modules: []module{{"worker.mjs", "esModule", pass}}, bindings: []binding{origin}}
+	jose1 := &target{name: "jose", modules: []module{{"worker.mjs", "esModule", jose}}, bindings: []binding{origin,
+		{"JWKS_URL", e.op.JWKSURI()}, {"ISSUER", e.op.Issuer()}, {"AUDIENCE", "https://api.example.com"}}}
+	ping := &target{name: "pingedge", bindings: []binding{{"PINGEDGE_ORIGIN", e.originURL}}}
+	for _, m := range []struct{ name, kind string }{{"worker.mjs", "esModule"}, {"wasm_exec.js", "esModule"}, {"policy.mjs", "esModule"}, {"pingedge.wasm", "wasm"}} {
+		ping.modules = append(ping.modules, module{m.name, m.kind, filepath.Join(pdir, m.name)})
+	}
+	kv := *ping
+	kv.name, kv.kv = "pingedge+kv", filepath.Join(e.dir, "kv")
+	all := []*target{pass1, jose1, ping}
+	e.targets = pick(all, o.only)
+	e.cold = pick([]*target{pass1, jose1, ping, &kv}, o.only)
+	if len(e.cold) == 0 {
+		return errors.New("-only picked no target")
+	}
+	if err := e.seedKV(ctx, &kv); err != nil {
+		return err
+	}
+	return e.startWarm(ctx)
+}
+
+func pick(ts []*target, only string) []*target {
+	if only == "" {
+		return ts
+	}
+	var out []*target
+	for _, t := range ts {
+		for _, n := range strings.Split(only, ",") {
+			if n == t.name {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// seedKV runs the KV-bound Worker once with a token, so the namespace holds the key set and
+// the token's validation result as another isolate would have left them.
+func (e *env) seedKV(ctx context.Context, kv *target) error {
+	if err := os.MkdirAll(kv.kv, 0o755); err != nil {
+		return err
+	}
+	if _, err := e.coldStart(ctx, kv); err != nil {
+		return fmt.Errorf("seed KV: %w", err)
+	}
+	files, _ := os.ReadDir(kv.kv)
+	if len(files) < 2 {
+		return fmt.Errorf("seed KV: %d entries in %s, want the key set and a result", len(files), kv.kv)
+	}
+	return nil
+}
+
+// startWarm runs every warm target in one workerd.
+func (e *env) startWarm(ctx context.Context) error {
+	p, err := e.startWorkerd(ctx, filepath.Join(e.dir, "warm"), e.targets)
+	if err != nil {
+		return err
+	}
+	e.warm = p
+	for _, t := range e.targets {
+		if err := expect200(ctx, p.url[t.name], e.token); err != nil {
+			return fmt.Errorf("%s: %w\n%s", t.name, err, p.logs.String())
+		}
+		if t.name == "passthrough" {
+			continue
+		}
+		if err := expect200(ctx, p.url[t.name], ""); err == nil || !strings.Contains(err.Error(), "status 401") {
+			return fmt.Errorf("%s must refuse a request without a token with 401, got %v", t.name, err)
+		}
+	}
+	return nil
+}
