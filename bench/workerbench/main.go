@@ -27,7 +27,13 @@ type options struct {
 	taskset           string // CPU list workerd is pinned to ("" = none)
 	only              string // comma-separated targets to run ("" = all)
 	alg               string
+	extra             extraFlag // more pingedge bundles to compare, name=dir
 }
+
+type extraFlag []string
+
+func (e *extraFlag) String() string     { return fmt.Sprint(*e) }
+func (e *extraFlag) Set(v string) error { *e = append(*e, v); return nil }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -43,6 +49,7 @@ func main() {
 	flag.StringVar(&o.taskset, "cpu", "", "pin workerd to these CPUs with taskset (e.g. 0)")
 	flag.StringVar(&o.only, "only", "", "run only these targets (comma-separated)")
 	flag.StringVar(&o.alg, "alg", "RS256", "the issuer's signing algorithm (RS256, PS256, ES256)")
+	flag.Var(&o.extra, "extra", "another pingedge Worker bundle to measure beside the others, as name=dir (repeatable)")
 	flag.Parse()
 	err := run(ctx, o)
 	stop()
@@ -67,6 +74,6 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	res.print(os.Stdout, e.targets)
+	res.print(os.Stdout, e.cold)
 	return nil
 }

@@ -49,10 +49,11 @@ func pairwise(a, b []float64, f func(x, y float64) float64) []float64 {
 	return out
 }
 
-func (r *results) print(w io.Writer, warm []*target) {
+func (r *results) print(w io.Writer, ts []*target) {
 	fmt.Fprintln(w, "== result (medians of rounds) ==")
 	fmt.Fprintf(w, "%-12s %10s %10s %10s %12s\n", "worker", "req/s", "p50 ms", "p99 ms", "cold ms")
-	for _, name := range []string{"passthrough", "jose", "pingedge", "pingedge+kv"} {
+	for _, t := range ts {
+		name := t.name
 		m := r.v[name]
 		if m == nil {
 			continue
@@ -61,15 +62,20 @@ func (r *results) print(w io.Writer, warm []*target) {
 	}
 	ratio := func(x, y float64) float64 { return x / y }
 	diff := func(x, y float64) float64 { return x - y }
-	p, j, f := r.v["pingedge"], r.v["jose"], r.v["passthrough"]
-	if p != nil && j != nil {
+	j, f := r.v["jose"], r.v["passthrough"]
+	for _, t := range ts {
+		p := r.v[t.name]
+		if p == nil || j == nil || t.name == "jose" || t.name == "passthrough" || len(p["rps"]) == 0 {
+			continue
+		}
 		rs := pairwise(p["rps"], j["rps"], ratio)
-		fmt.Fprintf(w, "warm throughput pingedge / jose = %.2fx (median of per-round ratios %s; goal >= 1.00x)\n", median(rs), span(rs))
+		fmt.Fprintf(w, "warm throughput %s / jose = %.2fx (median of per-round ratios %s; goal >= 1.00x)\n", t.name, median(rs), span(rs))
 		p50 := pairwise(p["p50"], j["p50"], ratio)
-		fmt.Fprintf(w, "p50 latency pingedge / jose     = %.2fx (%s)\n", median(p50), span(p50))
+		fmt.Fprintf(w, "p50 latency %s / jose     = %.2fx (%s)\n", t.name, median(p50), span(p50))
 	}
-	for _, name := range []string{"jose", "pingedge", "pingedge+kv"} {
-		if r.v[name] == nil || f == nil || len(r.v[name]["cold"]) == 0 {
+	for _, t := range ts {
+		name := t.name
+		if name == "passthrough" || r.v[name] == nil || f == nil || len(r.v[name]["cold"]) == 0 {
 			continue
 		}
 		d := pairwise(r.v[name]["cold"], f["cold"], diff)
@@ -79,5 +85,4 @@ func (r *results) print(w io.Writer, warm []*target) {
 		}
 		fmt.Fprintf(w, "cold start %-11s - passthrough = %+.1f ms (median of paired starts, %s ms%s)\n", name, median(d), span(d), goal)
 	}
-	_ = warm
 }

@@ -109,44 +109,86 @@ func (e *env) buildTargets(ctx context.Context, o options) error {
 	if err := os.WriteFile(pol, []byte(fmt.Sprintf(policy, e.op.Issuer(), e.op.JWKSURI())), 0o600); err != nil {
 		return err
 	}
-	pdir := o.pingedgeDir
-	if pdir == "" {
-		root, err := workerbundle.FindModuleRoot()
-		if err != nil {
-			return err
-		}
-		w, err := workerbundle.CompileWasm(ctx, root)
-		if err != nil {
-			return err
-		}
-		pdir = filepath.Join(e.dir, "pingedge")
-		if _, err := workerbundle.Build(ctx, workerbundle.Options{PolicyFile: pol, OutDir: pdir, Origin: e.originURL, Wasm: w}); err != nil {
+	root, err := workerbundle.FindModuleRoot()
+	if err != nil {
+		return err
+	}
+	w, err := workerbundle.CompileWasm(ctx, root)
+	if err != nil {
+		return err
+	}
+	pdir := filepath.Join(e.dir, "pingedge")
+	if _, err := workerbundle.Build(ctx, workerbundle.Options{PolicyFile: pol, OutDir: pdir, Origin: e.originURL, Wasm: w}); err != nil {
+		return err
+	}
+	if o.pingedgeDir != "" {
+		if pdir, err = e.adopt("pingedge", o.pingedgeDir, pdir); err != nil {
 			return err
 		}
 	}
-	pdir, _ = filepath.Abs(pdir)
 	jose, _ := filepath.Abs(o.jose)
 	pass, _ := filepath.Abs(o.passthrough)
 	origin := binding{"ORIGIN", e.originURL}
 	pass1 := &target{name: "passthrough", modules: []module{{"worker.mjs", "esModule", pass}}, bindings: []binding{origin}}
 	jose1 := &target{name: "jose", modules: []module{{"worker.mjs", "esModule", jose}}, bindings: []binding{origin,
 		{"JWKS_URL", e.op.JWKSURI()}, {"ISSUER", e.op.Issuer()}, {"AUDIENCE", "https://api.example.com"}}}
-	ping := &target{name: "pingedge", bindings: []binding{{"PINGEDGE_ORIGIN", e.originURL}}}
-	for _, m := range []struct{ name, kind string }{{"worker.mjs", "esModule"}, {"wasm_exec.js", "esModule"}, {"policy.mjs", "esModule"}, {"pingedge.wasm", "wasm"}} {
-		ping.modules = append(ping.modules, module{m.name, m.kind, filepath.Join(pdir, m.name)})
-	}
+	ping := e.pingedge("pingedge", pdir)
 	kv := *ping
 	kv.name, kv.kv = "pingedge+kv", filepath.Join(e.dir, "kv")
 	all := []*target{pass1, jose1, ping}
+	for _, x := range o.extra {
+		name, dir, ok := strings.Cut(x, "=")
+		if !ok {
+			return fmt.Errorf("-extra %q: want name=dir", x)
+		}
+		if dir, err = e.adopt(name, dir, filepath.Join(e.dir, "pingedge")); err != nil {
+			return err
+		}
+		all = append(all, e.pingedge(name, dir))
+	}
 	e.targets = pick(all, o.only)
-	e.cold = pick([]*target{pass1, jose1, ping, &kv}, o.only)
+	e.cold = pick(append(all, &kv), o.only)
 	if len(e.cold) == 0 {
 		return errors.New("-only picked no target")
 	}
-	if err := e.seedKV(ctx, &kv); err != nil {
-		return err
+	if len(pick([]*target{&kv}, o.only)) > 0 {
+		if err := e.seedKV(ctx, &kv); err != nil {
+			return err
+		}
 	}
 	return e.startWarm(ctx)
+}
+
+// adopt copies another build's shim, wasm and wasm_exec.js (say, of an earlier commit) into
+// a bundle beside this run's, with this run's policy.
+func (e *env) adopt(name, from, built string) (string, error) {
+	dir := filepath.Join(e.dir, "bundle-"+name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	for _, f := range []string{"worker.mjs", "wasm_exec.js", "pingedge.wasm", "policy.mjs"} {
+		src := filepath.Join(from, f)
+		if f == "policy.mjs" {
+			src = filepath.Join(built, f)
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+// pingedge is the pingedge Worker bundle in dir as a target.
+func (e *env) pingedge(name, dir string) *target {
+	t := &target{name: name, bindings: []binding{{"PINGEDGE_ORIGIN", e.originURL}}}
+	for _, m := range []struct{ name, kind string }{{"worker.mjs", "esModule"}, {"wasm_exec.js", "esModule"}, {"policy.mjs", "esModule"}, {"pingedge.wasm", "wasm"}} {
+		t.modules = append(t.modules, module{m.name, m.kind, filepath.Join(dir, m.name)})
+	}
+	return t
 }
 
 func pick(ts []*target, only string) []*target {
