@@ -4,7 +4,8 @@
 // instantiated once per isolate, here at module scope. Go's runtime itself is started on the
 // first request, because it draws random numbers and sets timers at start, which Workers
 // forbid in global scope. Each request is handed to Go as lines; Go answers with the decision
-// and this shim applies it: 401/403/400/503, or fetch() to the origin with the credentials and
+// through __pingedgeHost.settle — before __pingedgeDecide returns when no I/O was needed (a
+// cached token, a refusal), later when it waited on a key fetch or KV — and this shim applies it: 401/403/400/503, or fetch() to the origin with the credentials and
 // client-sent identity headers stripped and the identity headers and request id set.
 // One audit JSON line per request goes to console.log (Workers Logs / Logpush); never the token.
 import "./wasm_exec.js";
@@ -17,7 +18,21 @@ const instance = new WebAssembly.Instance(wasm, go.importObject);
 let started = false;
 let kv = null;
 
+// Answers from Go by request id: ready holds those that came before anyone waited (the
+// synchronous case), waiting the resolvers of requests whose decision is still running.
+const ready = new Map();
+const waiting = new Map();
+
 globalThis.__pingedgeHost = {
+  settle(id, answer) {
+    const resolve = waiting.get(id);
+    if (resolve) {
+      waiting.delete(id);
+      resolve(answer);
+    } else {
+      ready.set(id, answer);
+    }
+  },
   log(line) {
     console.error(String(line).trimEnd());
   },
@@ -57,6 +72,19 @@ globalThis.__pingedgeHost = {
     if (kv) await kv.put(key, value, { expirationTtl: Math.max(60, ttlSeconds) });
   },
 };
+
+// decide hands one request to Go and returns its answer, or a Promise of it when the core
+// has to wait on I/O.
+function decide(wire) {
+  const id = globalThis.__pingedgeDecide(wire);
+  if (typeof id !== "number") throw new Error(String(id));
+  const answer = ready.get(id);
+  if (answer !== undefined) {
+    ready.delete(id);
+    return answer;
+  }
+  return new Promise((resolve) => waiting.set(id, resolve));
+}
 
 function start(env) {
   if (started) return;
@@ -131,7 +159,8 @@ export default {
       // Lines, not JSON: cheaper to read in Go. HTTP allows no CR/LF in names or values.
       let wire = request.method + "\n" + target.path;
       for (const [k, v] of request.headers) wire += "\n" + k + "\n" + v;
-      const answer = await globalThis.__pingedgeDecide(wire);
+      let answer = decide(wire);
+      if (typeof answer !== "string") answer = await answer;
       a = JSON.parse(answer);
     } catch (err) {
       console.error(JSON.stringify({ level: "ERROR", msg: String(err && err.message || err) }));

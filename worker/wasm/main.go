@@ -3,9 +3,7 @@
 // Command wasm is the Go half of pingedge's Cloudflare Worker: compiled with GOOS=js
 // GOARCH=wasm, it builds one verification engine per isolate from the policy the shim passes
 // in (go.env PINGEDGE_POLICY) and registers globalThis.__pingedgeDecide, which the shim calls
-// once per request. The call returns a Promise and does its work in a goroutine: the JWKS
-// fetch it may wait on is JS fetch, whose Promise only settles after Go hands control back to
-// the event loop, so a synchronous call would deadlock.
+// once per request (decider.go says how an answer gets back without a Promise per request).
 package main
 
 import (
@@ -22,16 +20,15 @@ import (
 func main() {
 	host := js.Global().Get("__pingedgeHost")
 	eng, err := newEngine(host)
-	decide := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		if err != nil {
-			return reject("pingedge worker: the policy did not load: " + err.Error())
-		}
-		in := args[0].String()
-		return promise(func() string {
-			return string(bridge.DecideWire(context.Background(), eng, in))
-		})
-	})
-	js.Global().Set("__pingedgeDecide", decide)
+	if err != nil {
+		msg := js.ValueOf("pingedge worker: the policy did not load: " + err.Error())
+		js.Global().Set("__pingedgeDecide", js.FuncOf(func(js.Value, []js.Value) any { return msg }))
+	} else {
+		d := newDecider(host.Get("settle"), func(in string) []byte { return bridge.DecideWire(context.Background(), eng, in) })
+		js.Global().Set("__pingedgeDecide", js.FuncOf(func(_ js.Value, args []js.Value) any {
+			return d.start(args[0].String())
+		}))
+	}
 	select {} // keep the Go runtime alive for the isolate's lifetime
 }
 
@@ -61,22 +58,6 @@ func cooldown() time.Duration {
 		return 0 // verify's default
 	}
 	return d
-}
-
-// promise runs work in a goroutine and settles a JS Promise with its result.
-func promise(work func() string) js.Value {
-	var executor js.Func
-	executor = js.FuncOf(func(_ js.Value, args []js.Value) any {
-		resolve := args[0]
-		go func() { resolve.Invoke(work()) }()
-		return nil
-	})
-	defer executor.Release() // the executor runs synchronously inside the constructor
-	return js.Global().Get("Promise").New(executor)
-}
-
-func reject(msg string) js.Value {
-	return js.Global().Get("Promise").Call("reject", js.Global().Get("Error").New(msg))
 }
 
 // consoleWriter sends the engine's log lines (JSON, never a token) to the shim's logger,
