@@ -7,12 +7,16 @@
 // through __pingedgeHost.settle — before __pingedgeDecide returns when no I/O was needed (a
 // cached token, a refusal), later when it waited on a key fetch or KV — and this shim applies it: 401/403/400/503, or fetch() to the origin with the credentials and
 // client-sent identity headers stripped and the identity headers and request id set.
+// A request the core allowed on a verified token is answered again from a memo of the core's
+// answer, without entering Go, until that token's validation result would leave the core's
+// cache (worker/bridge/memo.go says why this replays the core rather than deciding in JS).
 // One audit JSON line per request goes to console.log (Workers Logs / Logpush); never the token.
 import "./wasm_exec.js";
 import wasm from "./pingedge.wasm";
 import policy from "./policy.mjs";
 
 const MAX_FETCH_MS = 10000;
+const MEMO_MAX = 1024;
 const go = new Go();
 const instance = new WebAssembly.Instance(wasm, go.importObject);
 let started = false;
@@ -73,6 +77,59 @@ globalThis.__pingedgeHost = {
   },
 };
 
+// The decision memo (worker/bridge/memo.go): the core's answer to an allowed request on a
+// verified token, replayed for the same method, raw path, header names and token until the
+// token's validation result would leave the core's cache. memoValues are the header names whose
+// values key it (the token's), as the core reported them.
+const memo = new Map();
+let memoValues = null;
+
+function memoKey(method, path, headers) {
+  if (!memoValues) return null;
+  let k = method + "\n" + path;
+  for (const [name, value] of headers) {
+    if (name === rid.header) return null; // a client request id: the core keeps or replaces it
+    k += "\n" + name;
+    if (memoValues.includes(name)) k += "\n" + value;
+  }
+  return k;
+}
+
+function memoGet(key) {
+  const m = key && memo.get(key);
+  if (!m) return null;
+  if (Date.now() >= m.until) {
+    memo.delete(key);
+    return null;
+  }
+  const id = randomID();
+  const time = new Date().toISOString().replace(/\.?0+Z$/, "Z"); // Go's RFC 3339 with trimmed zeros
+  return { allow: true, status: 200, path: m.path, strip: m.strip, set: m.set, request_id_header: m.request_id_header,
+    request_id: id, audit: '{"time":"' + time + '","request_id":"' + id + '",' + m.tail };
+}
+
+// memoPut keeps an answer the core marked reusable; key is null for the isolate's first such
+// answer, before the core had said which header values count.
+function memoPut(key, a, request, target) {
+  memoValues = a.memo_values;
+  key = key || memoKey(request.method, target.path, request.headers);
+  if (!key) return;
+  if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value); // the oldest
+  const set = { ...a.set };
+  delete set[a.request_id_header];
+  memo.set(key, { until: a.memo_until, path: a.path, strip: a.strip, set, request_id_header: a.request_id_header, tail: a.audit_tail });
+}
+
+// The core's request-id header in lower case (as Headers iterates), once known.
+const rid = { header: null };
+
+function randomID() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  let s = "";
+  for (const x of b) s += (x < 16 ? "0" : "") + x.toString(16);
+  return s;
+}
+
 // decide hands one request to Go and returns its answer, or a Promise of it when the core
 // has to wait on I/O.
 function decide(wire) {
@@ -128,6 +185,7 @@ async function forward(request, env, target, a) {
   headers.set("X-Forwarded-Host", incoming.host);
   headers.set("X-Forwarded-Proto", incoming.protocol.replace(":", ""));
   for (const [k, v] of Object.entries(a.set || {})) headers.set(k, v);
+  headers.set(a.request_id_header, a.request_id);
   const hasBody = request.method !== "GET" && request.method !== "HEAD";
   let resp;
   try {
@@ -154,7 +212,12 @@ export default {
       return plain(500, {});
     }
     const target = rawTarget(request.url);
-    let a;
+    const key = memoKey(request.method, target.path, request.headers);
+    let a = memoGet(key);
+    if (a) {
+      console.log(a.audit);
+      return forward(request, env, target, a);
+    }
     try {
       // Lines, not JSON: cheaper to read in Go. HTTP allows no CR/LF in names or values.
       let wire = request.method + "\n" + target.path;
@@ -162,6 +225,8 @@ export default {
       let answer = decide(wire);
       if (typeof answer !== "string") answer = await answer;
       a = JSON.parse(answer);
+      rid.header = a.request_id_header.toLowerCase();
+      if (a.memo_until) memoPut(key, a, request, target);
     } catch (err) {
       console.error(JSON.stringify({ level: "ERROR", msg: String(err && err.message || err) }));
       return plain(500, {});

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 )
 
 // Request is what Decide needs from an HTTP request.
@@ -28,6 +29,11 @@ type Decision struct {
 	// SetHeaders are the identity headers for the origin. The map may be shared between
 	// decisions: read it, never modify it.
 	SetHeaders map[string]string
+	// ValidUntil is when the token's validation result leaves the result cache (min of
+	// cache_ttl after it was verified and the token's exp); zero when no token was verified.
+	// A host may reuse this decision for the same request until then (the Worker's shim does),
+	// which keeps revocation delay within the cache's own bound.
+	ValidUntil time.Time
 	// StripHeaders must be removed from the request before it goes on (always Authorization,
 	// the token header and every forwarded identity header name, so clients cannot forge them).
 	StripHeaders []string
@@ -89,7 +95,7 @@ func (e *Engine) decide(ctx context.Context, r Request) Decision {
 	if err != nil {
 		return e.denyInvalid(err, name, path)
 	}
-	d := Decision{Status: statusOK, Rule: name, Path: path, Claims: entry.claims}
+	d := Decision{Status: statusOK, Rule: name, Path: path, Claims: entry.claims, ValidUntil: entry.until}
 	if rule != nil {
 		if !rule.rolesOK(entry.claims) {
 			d.Status, d.Reason = statusForbidden, "missing a required role"

@@ -39,6 +39,13 @@ type Answer struct {
 	RequestID       string            `json:"request_id"`
 	// Audit is the decision's audit record as one JSON line (never the token).
 	Audit string `json:"audit"`
+	// Memo, when set, lets the shim answer the same request again without entering Go (see
+	// memo.go): until MemoUntil (Unix milliseconds), keyed by the method, the raw path, every
+	// header name and the values of the MemoValues headers.
+	MemoUntil  int64    `json:"memo_until,omitempty"`
+	MemoValues []string `json:"memo_values,omitempty"`
+	// AuditTail is the audit line after its request_id field, for the shim's memo answers.
+	AuditTail string `json:"audit_tail,omitempty"`
 }
 
 // Decide runs one request through the engine.
@@ -65,6 +72,9 @@ func Decide(ctx context.Context, eng *verify.Engine, r Request) Answer {
 		a.Set[k] = v
 	}
 	a.Set[idHeader] = rid
+	if first(h[verify.CanonicalHeaderKey(idHeader)]) == "" {
+		memo(&a, eng.Policy(), &d)
+	}
 	return a
 }
 

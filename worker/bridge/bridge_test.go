@@ -87,7 +87,8 @@ func TestDecideWire(t *testing.T) {
 func TestAppendAnswer(t *testing.T) {
 	a := Answer{Allow: true, Status: 200, WWWAuthenticate: `Bearer error="invalid_token"`, Reason: "r<>&\u2028\x01é\xff",
 		Path: "/a%2e", Strip: []string{"authorization", "x_auth_user"}, Set: map[string]string{"X-Auth-User": "al\"ice", "X-Request-Id": "1"},
-		RequestIDHeader: "X-Request-Id", RequestID: "1", Audit: `{"time":"x"}`}
+		RequestIDHeader: "X-Request-Id", RequestID: "1", Audit: `{"time":"x"}`,
+		MemoUntil: 1_800_000_000_123, MemoValues: []string{"authorization", "cf-access-jwt-assertion"}, AuditTail: `"sub":"a"}`}
 	var got, want Answer
 	if err := json.Unmarshal(AppendAnswer(nil, &a), &got); err != nil {
 		t.Fatal(err)

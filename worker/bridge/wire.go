@@ -75,6 +75,19 @@ func AppendAnswer(b []byte, a *Answer) []byte {
 	b = appendField(b, "request_id_header", a.RequestIDHeader, false)
 	b = appendField(b, "request_id", a.RequestID, false)
 	b = appendField(b, "audit", a.Audit, false)
+	if a.MemoUntil != 0 {
+		b = append(b, `,"memo_until":`...)
+		b = strconv.AppendInt(b, a.MemoUntil, 10)
+		b = append(b, `,"memo_values":[`...)
+		for i, s := range a.MemoValues {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = verify.AppendJSONString(b, s)
+		}
+		b = append(b, ']')
+	}
+	b = appendField(b, "audit_tail", a.AuditTail, true)
 	return append(b, '}')
 }
 

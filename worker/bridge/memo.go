@@ -1,0 +1,46 @@
+package bridge
+
+import (
+	"bytes"
+	"strings"
+
+	"github.com/pingedge/pingedge/internal/verify"
+)
+
+// The shim's decision memo: a request the core allowed on a verified token is answered again
+// by the shim alone while the token's validation result would still be in the engine's cache,
+// so a client's repeated requests cost a Map lookup instead of a trip into Go (in workerd the
+// crossing, not the decision, was most of the Worker's time per request; docs/performance.md).
+// Nothing is decided in JavaScript: the memo replays the core's own answer for the same inputs.
+//
+// What makes the replay exact:
+//   - The key holds everything the answer depends on: method, raw path, every header name
+//     (the strip list is the request's own spellings of the identity headers) and the values of
+//     the headers that carry the token. No other header value reaches the decision.
+//   - Only allowed decisions on a verified token are memoised, and only until the validation
+//     result leaves the engine's cache (Decision.ValidUntil: cache_ttl after verification,
+//     never past exp), so revocation and expiry behave as without the memo.
+//   - Only requests without a client request id: the shim stamps a fresh random one, as the
+//     core does, and renders the audit line from the core's (AuditTail) with the new time and
+//     id, "cached":true and latency 0.
+
+// memo fills the memo fields of a for an allowed decision d.
+func memo(a *Answer, p *verify.Policy, d *verify.Decision) {
+	if !d.Allow || d.ValidUntil.IsZero() {
+		return
+	}
+	rec := d.Audit
+	rec.Latency, rec.Cached = 0, true
+	line := rec.AppendJSON(make([]byte, 0, 384))
+	mark := []byte(`,"request_id":"` + a.RequestID + `",`)
+	i := bytes.Index(line, mark)
+	if i < 0 {
+		return
+	}
+	a.AuditTail = string(line[i+len(mark):])
+	a.MemoUntil = d.ValidUntil.UnixMilli()
+	a.MemoValues = []string{"authorization"}
+	if p.TokenHeader != "" {
+		a.MemoValues = append(a.MemoValues, strings.ToLower(p.TokenHeader))
+	}
+}
