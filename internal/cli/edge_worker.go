@@ -93,6 +93,7 @@ func workerBuildRun(ctx context.Context, f *Factory, opts *WorkerBuildOptions) e
 // WorkerDevOptions are the flags of `pingedge edge worker dev`.
 type WorkerDevOptions struct {
 	Policy, Origin, Listen string
+	KV                     string // directory of a disk-backed PINGEDGE_KV namespace ("" = none)
 }
 
 func newCmdEdgeWorkerDev(f *Factory, runF func(context.Context, *WorkerDevOptions) error) *cobra.Command {
@@ -102,8 +103,14 @@ func newCmdEdgeWorkerDev(f *Factory, runF func(context.Context, *WorkerDevOption
 		Short: "Run the Worker in local workerd in front of an origin",
 		Long: `Build the Worker bundle and run it in a local workerd (from $WORKERD, PATH, or
 node_modules/.bin) in front of --origin, with the network opened to the origin and the issuer.
-The audit lines and logs go to stderr. Stop it with Ctrl-C.`,
+The audit lines and logs go to stderr. Stop it with Ctrl-C.
+
+--kv DIR binds the Workers KV namespace PINGEDGE_KV to a directory (workerd's disk-backed KV,
+one file per key, kept between runs): key sets and validation results written by one run
+warm the next, as they would a new isolate at the edge. See docs/worker.md for what that buys
+and what it costs in revocation delay.`,
 		Example: `  pingedge edge worker dev --policy policy.yaml --origin http://127.0.0.1:3000
+  pingedge edge worker dev --policy policy.yaml --origin http://127.0.0.1:3000 --kv .pingedge-kv
   curl -H "Authorization: Bearer $(pingedge token)" http://127.0.0.1:8787/api/items`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -117,6 +124,7 @@ The audit lines and logs go to stderr. Stop it with Ctrl-C.`,
 	fl.StringVar(&opts.Policy, "policy", "", "policy file (YAML)")
 	fl.StringVar(&opts.Origin, "origin", "", "the API to pass allowed requests to")
 	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8787", "address to serve on")
+	fl.StringVar(&opts.KV, "kv", "", "bind PINGEDGE_KV to a disk-backed namespace in this directory (created if missing)")
 	return cmd
 }
 
@@ -133,9 +141,12 @@ func workerDevRun(ctx context.Context, f *Factory, opts *WorkerDevOptions) error
 	}
 	defer ln.Close()
 	err = workerbundle.Dev(ctx, workerbundle.DevOptions{
-		PolicyFile: opts.Policy, Origin: opts.Origin, Listener: ln.(*net.TCPListener), Logs: f.IO.ErrOut,
+		PolicyFile: opts.Policy, Origin: opts.Origin, Listener: ln.(*net.TCPListener), Logs: f.IO.ErrOut, KVDir: opts.KV,
 		Built: func(b *workerbundle.Bundle) {
 			fmt.Fprintf(f.IO.ErrOut, "worker bundle: %d bytes raw, %d bytes gzip (wasm %s)\n", b.RawBytes, b.GzipBytes, b.WasmSource)
+			if opts.KV != "" {
+				fmt.Fprintf(f.IO.ErrOut, "PINGEDGE_KV: disk-backed namespace in %s\n", opts.KV)
+			}
 			fmt.Fprintf(f.IO.ErrOut, "serving the Worker in workerd on http://%s in front of %s\n", ln.Addr(), opts.Origin)
 		},
 	})

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 
 	"github.com/pingedge/pingedge/internal/verify"
 )
@@ -19,6 +20,9 @@ type DevOptions struct {
 	Logs       io.Writer        // workerd's output: the audit lines and logs
 	Workerd    string           // "": LocateWorkerd
 	Wasm       *Wasm            // nil: LoadWasm
+	// KVDir, when set, binds PINGEDGE_KV to a namespace kept in this directory (workerd's
+	// disk-backed KV), created if missing and kept after workerd exits.
+	KVDir string
 	// Built, when set, is told the bundle once it is written, before workerd starts.
 	Built func(*Bundle)
 }
@@ -51,6 +55,11 @@ func Dev(ctx context.Context, o DevOptions) error {
 		o.Built(b)
 	}
 	cfg := ConfigOptions{Origin: o.Origin, Allow: AllowFor(o.Origin, p.Issuer, p.JWKSURI)}
+	if o.KVDir != "" {
+		if cfg.KVDir, err = filepath.Abs(o.KVDir); err != nil {
+			return fmt.Errorf("--kv %s: %w", o.KVDir, err)
+		}
+	}
 	if err := WriteConfig(dir, cfg); err != nil {
 		return err
 	}

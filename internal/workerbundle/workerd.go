@@ -49,6 +49,17 @@ type ConfigOptions struct {
 	Vars   map[string]string // more text bindings, e.g. PINGEDGE_JWKS_COOLDOWN
 	Allow  []string          // networks the Worker may fetch from, workerd's names or CIDRs
 	KV     bool              // bind a PINGEDGE_KV namespace kept in the directory kv/
+	// KVDir, when set, is the directory that namespace lives in instead (implies KV): workerd's
+	// disk service keeps one file per key, so it outlives workerd and can be shared by runs.
+	KVDir string
+}
+
+// kvPath is where the namespace lives: KVDir, or kv/ beside the config.
+func (o ConfigOptions) kvPath() string {
+	if o.KVDir != "" {
+		return o.KVDir
+	}
+	return "kv"
 }
 
 // Config is the workerd configuration (Cap'n Proto text) that serves the bundle in the same
@@ -64,8 +75,8 @@ func Config(opts ConfigOptions) string {
 	for _, k := range slices.Sorted(maps.Keys(opts.Vars)) {
 		bindings = append(bindings, fmt.Sprintf("(name = %s, text = %s)", strconv.Quote(k), strconv.Quote(opts.Vars[k])))
 	}
-	if opts.KV {
-		kvService = "\n    (name = \"kv\", disk = (path = \"kv\", writable = true)),"
+	if opts.KV || opts.KVDir != "" {
+		kvService = fmt.Sprintf("\n    (name = \"kv\", disk = (path = %s, writable = true)),", strconv.Quote(opts.kvPath()))
 		bindings = append(bindings, "(name = \"PINGEDGE_KV\", kvNamespace = \"kv\")")
 	}
 	return fmt.Sprintf(`# Written by pingedge for workerd: the pingedge Worker bundle in this directory.
@@ -162,8 +173,12 @@ func (p *Process) Wait() error { return <-p.done }
 
 // WriteConfig writes config.capnp into dir.
 func WriteConfig(dir string, opts ConfigOptions) error {
-	if opts.KV {
-		if err := os.MkdirAll(filepath.Join(dir, "kv"), 0o755); err != nil {
+	if opts.KV || opts.KVDir != "" {
+		kv := opts.kvPath()
+		if !filepath.IsAbs(kv) {
+			kv = filepath.Join(dir, kv)
+		}
+		if err := os.MkdirAll(kv, 0o755); err != nil {
 			return fmt.Errorf("kv directory: %w", err)
 		}
 	}
