@@ -16,6 +16,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/worker"
+	"github.com/pingedge/pingedge/worker/bridge"
 )
 
 // MaxGzipBytes is the Workers Free plan's limit on a Worker's compressed size ("3 MB"),
@@ -60,7 +61,8 @@ func Build(ctx context.Context, o Options) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the policy: %w", err)
 	}
-	if _, err := verify.ParsePolicy(raw); err != nil {
+	pol, err := verify.ParsePolicy(raw)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.PolicyFile, err)
 	}
 	w := o.Wasm
@@ -69,7 +71,7 @@ func Build(ctx context.Context, o Options) (*Bundle, error) {
 			return nil, err
 		}
 	}
-	files, err := bundleFiles(o, raw, w)
+	files, err := bundleFiles(o, raw, bridge.EncodePolicy(pol), w)
 	if err != nil {
 		return nil, err
 	}
@@ -98,19 +100,21 @@ func Build(ctx context.Context, o Options) (*Bundle, error) {
 	return b, nil
 }
 
-func bundleFiles(o Options, policy []byte, w *Wasm) (map[string][]byte, error) {
+// bundleFiles lays out the bundle; compiled is the policy precompiled for the wasm (the YAML
+// parser's start-up cost stays out of every cold isolate), policy the YAML kept for reference.
+func bundleFiles(o Options, policy []byte, compiled string, w *Wasm) (map[string][]byte, error) {
 	shim, err := fs.ReadFile(worker.Files, "shim.mjs")
 	if err != nil {
 		return nil, fmt.Errorf("worker shim: %w", err)
 	}
-	pol, _ := json.Marshal(string(policy)) // a string always marshals
+	pol, _ := json.Marshal(compiled) // a string always marshals
 	wr, err := wrangler(o)
 	if err != nil {
 		return nil, err
 	}
 	return map[string][]byte{
 		FileShim: shim, FileWasm: w.Module, FileWasmExec: w.WasmExec,
-		FilePolicy: []byte("// The policy this Worker enforces (policy.yaml beside it is the same text).\nexport default " + string(pol) + ";\n"),
+		FilePolicy: []byte("// The policy this Worker enforces: policy.yaml beside it, precompiled by pingedge.\nexport default " + string(pol) + ";\n"),
 		FileYAML:   policy, FileWrangler: wr,
 	}, nil
 }

@@ -2,7 +2,7 @@
 
 // Command wasm is the Go half of pingedge's Cloudflare Worker: compiled with GOOS=js
 // GOARCH=wasm, it builds one verification engine per isolate from the policy the shim passes
-// in (go.env PINGEDGE_POLICY) and registers globalThis.__pingedgeDecide, which the shim calls
+// in (go.env PINGEDGE_POLICY, precompiled: bridge.DecodePolicy) and registers globalThis.__pingedgeDecide, which the shim calls
 // once per request (decider.go says how an answer gets back without a Promise per request).
 package main
 
@@ -33,7 +33,7 @@ func main() {
 }
 
 func newEngine(host js.Value) (*verify.Engine, error) {
-	p, err := verify.ParsePolicy([]byte(os.Getenv("PINGEDGE_POLICY")))
+	p, err := bridge.DecodePolicy(os.Getenv("PINGEDGE_POLICY")) // precompiled by edge worker build
 	if err != nil {
 		return nil, err
 	}

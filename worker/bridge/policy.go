@@ -1,0 +1,184 @@
+package bridge
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pingedge/pingedge/internal/verify"
+)
+
+// The policy travels to the Worker precompiled: `pingedge edge worker build` parses and checks
+// the YAML natively (verify.ParsePolicy) and writes it in this line format, which the wasm
+// reads with strconv alone. Parsing the YAML inside the Worker was about a third of the Go
+// runtime's start-up on an isolate's first request (docs/performance.md), paid on every cold
+// start. The decoded policy goes through verify's Validate like a parsed one.
+//
+// Each line is a tag and strconv-quoted (or integer) fields; "rule" opens a rule, and the
+// "methods", "roles" and "scopes" lines after it belong to it.
+
+// PolicyMagic starts every encoded policy.
+const PolicyMagic = "pingedge-policy 1"
+
+// EncodePolicy writes p, a policy verify.ParsePolicy returned, in the Worker's format.
+func EncodePolicy(p *verify.Policy) string {
+	var b strings.Builder
+	b.WriteString(PolicyMagic + "\n")
+	line := func(tag string, vals ...string) {
+		b.WriteString(tag)
+		for _, v := range vals {
+			b.WriteString(" " + strconv.Quote(v))
+		}
+		b.WriteByte('\n')
+	}
+	num := func(tag string, n int64) { b.WriteString(tag + " " + strconv.FormatInt(n, 10) + "\n") }
+	line("issuer", p.Issuer)
+	line("audience", p.Audience...)
+	line("jwks_uri", p.JWKSURI)
+	if p.Algorithms != nil {
+		algs := make([]string, len(p.Algorithms))
+		for i, a := range p.Algorithms {
+			algs[i] = string(a)
+		}
+		line("algorithms", algs...)
+	}
+	if p.TokenTypes != nil {
+		line("token_types", p.TokenTypes...)
+	}
+	num("leeway", int64(p.Leeway))
+	line("roles_claim", p.RolesClaim)
+	num("cache_ttl", int64(p.CacheTTL))
+	num("cache_size", int64(p.CacheSize))
+	line("token_header", p.TokenHeader)
+	line("request_id_header", p.RequestIDHeader)
+	num("max_token_bytes", int64(p.MaxTokenBytes))
+	line("default", string(p.Default))
+	for _, r := range p.Rules {
+		line("rule", r.Name, r.Path, string(r.Allow), strconv.Itoa(r.Line))
+		line("methods", r.Methods...)
+		line("roles", r.Roles...)
+		line("scopes", r.Scopes...)
+	}
+	for _, f := range p.Forward {
+		line("forward", f.Header, f.Claim)
+	}
+	return b.String()
+}
+
+// DecodePolicy reads what EncodePolicy wrote and validates it.
+func DecodePolicy(s string) (*verify.Policy, error) {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	if len(lines) == 0 || lines[0] != PolicyMagic {
+		return nil, errors.New("not a precompiled pingedge policy: rebuild the bundle with `pingedge edge worker build`")
+	}
+	p := &verify.Policy{}
+	for i, l := range lines[1:] {
+		tag, rest, _ := strings.Cut(l, " ")
+		if err := decodeLine(p, tag, rest); err != nil {
+			return nil, fmt.Errorf("precompiled policy line %d (%s): %w", i+2, tag, err)
+		}
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func decodeLine(p *verify.Policy, tag, rest string) error {
+	switch tag {
+	case "leeway", "cache_ttl", "cache_size", "max_token_bytes":
+		n, err := strconv.ParseInt(rest, 10, 64)
+		switch tag {
+		case "leeway":
+			p.Leeway = time.Duration(n)
+		case "cache_ttl":
+			p.CacheTTL = time.Duration(n)
+		case "cache_size":
+			p.CacheSize = int(n)
+		default:
+			p.MaxTokenBytes = int(n)
+		}
+		return err
+	}
+	vals, err := quoted(rest)
+	if err != nil {
+		return err
+	}
+	one := func(dst *string) error {
+		if len(vals) != 1 {
+			return fmt.Errorf("%d values, want 1", len(vals))
+		}
+		*dst = vals[0]
+		return nil
+	}
+	last := func() (*verify.Rule, error) {
+		if len(p.Rules) == 0 {
+			return nil, errors.New("before any rule")
+		}
+		return &p.Rules[len(p.Rules)-1], nil
+	}
+	switch tag {
+	case "issuer":
+		return one(&p.Issuer)
+	case "audience":
+		p.Audience = vals
+	case "jwks_uri":
+		return one(&p.JWKSURI)
+	case "algorithms":
+		p.Algorithms = make([]verify.Algorithm, len(vals))
+		for i, v := range vals {
+			p.Algorithms[i] = verify.Algorithm(v)
+		}
+	case "token_types":
+		p.TokenTypes = vals
+	case "roles_claim":
+		return one(&p.RolesClaim)
+	case "token_header":
+		return one(&p.TokenHeader)
+	case "request_id_header":
+		return one(&p.RequestIDHeader)
+	case "default":
+		var d string
+		err := one(&d)
+		p.Default = verify.Access(d)
+		return err
+	case "rule":
+		if len(vals) != 4 {
+			return fmt.Errorf("%d values, want 4", len(vals))
+		}
+		n, err := strconv.Atoi(vals[3])
+		p.Rules = append(p.Rules, verify.Rule{Name: vals[0], Path: vals[1], Allow: verify.Access(vals[2]), Line: n})
+		return err
+	case "methods", "roles", "scopes":
+		r, err := last()
+		if err != nil {
+			return err
+		}
+		*map[string]*[]string{"methods": &r.Methods, "roles": &r.Roles, "scopes": &r.Scopes}[tag] = vals
+	case "forward":
+		if len(vals) != 2 {
+			return fmt.Errorf("%d values, want 2", len(vals))
+		}
+		p.Forward = append(p.Forward, verify.Forward{Header: vals[0], Claim: vals[1]})
+	default:
+		return errors.New("unknown field: rebuild the bundle with the pingedge that built this Worker")
+	}
+	return nil
+}
+
+// quoted reads space-separated strconv-quoted strings.
+func quoted(s string) ([]string, error) {
+	var out []string
+	for s != "" {
+		q, err := strconv.QuotedPrefix(s)
+		if err != nil {
+			return nil, err
+		}
+		v, _ := strconv.Unquote(q) // QuotedPrefix returned a valid quoted string
+		out = append(out, v)
+		s = strings.TrimPrefix(s[len(q):], " ")
+	}
+	return out, nil
+}
