@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/devop"
 	"github.com/pingedge/pingedge/internal/workerbundle"
+	"github.com/pingedge/pingedge/worker/bridge"
 )
 
 // policy is the benchmark's policy, the shared request table's (internal/edgecases) with the
@@ -160,26 +162,40 @@ func (e *env) buildTargets(ctx context.Context, o options) error {
 }
 
 // adopt copies another build's shim, wasm and wasm_exec.js (say, of an earlier commit) into
-// a bundle beside this run's, with this run's policy.
+// a bundle beside this run's, with this run's policy in the form that build reads (YAML
+// before the policy was precompiled).
 func (e *env) adopt(name, from, built string) (string, error) {
 	dir := filepath.Join(e.dir, "bundle-"+name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	for _, f := range []string{"worker.mjs", "wasm_exec.js", "pingedge.wasm", "policy.mjs"} {
-		src := filepath.Join(from, f)
-		if f == "policy.mjs" {
-			src = filepath.Join(built, f)
-		}
-		b, err := os.ReadFile(src)
+		b, err := os.ReadFile(filepath.Join(from, f))
 		if err != nil {
 			return "", err
+		}
+		if f == "policy.mjs" {
+			if b, err = e.policyFor(b, built); err != nil {
+				return "", err
+			}
 		}
 		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
 			return "", err
 		}
 	}
 	return dir, nil
+}
+
+func (e *env) policyFor(theirs []byte, built string) ([]byte, error) {
+	if strings.Contains(string(theirs), bridge.PolicyMagic) {
+		return os.ReadFile(filepath.Join(built, "policy.mjs"))
+	}
+	yaml, err := os.ReadFile(filepath.Join(built, "policy.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	q, _ := json.Marshal(string(yaml))
+	return []byte("export default " + string(q) + ";\n"), nil
 }
 
 // pingedge is the pingedge Worker bundle in dir as a target.
