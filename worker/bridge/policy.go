@@ -55,6 +55,8 @@ func EncodePolicy(p *verify.Policy) string {
 	line("request_id_header", p.RequestIDHeader)
 	num("max_token_bytes", int64(p.MaxTokenBytes))
 	line("default", string(p.Default))
+	line("path_parameters", strconv.FormatBool(p.AllowPathParameters))
+	line("method_override", strconv.FormatBool(p.KeepMethodOverride))
 	for _, r := range p.Rules {
 		line("rule", r.Name, r.Path, string(r.Allow), strconv.Itoa(r.Line))
 		line("methods", r.Methods...)
@@ -143,6 +145,18 @@ func decodeLine(p *verify.Policy, tag, rest string) error {
 		var d string
 		err := one(&d)
 		p.Default = verify.Access(d)
+		return err
+	case "path_parameters", "method_override":
+		var v string
+		if err := one(&v); err != nil {
+			return err
+		}
+		b, err := strconv.ParseBool(v)
+		if tag == "path_parameters" {
+			p.AllowPathParameters = b
+		} else {
+			p.KeepMethodOverride = b
+		}
 		return err
 	case "rule":
 		if len(vals) != 4 {

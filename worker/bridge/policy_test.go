@@ -32,6 +32,8 @@ rules:
     roles: [engineer, admin]
     scopes: [api:read, "api:wr\nite"]
 default: authenticated
+path_parameters: allow
+method_override: keep
 forward:
   X-Auth-User: sub
   X-Auth-Groups: groups
@@ -64,7 +66,8 @@ func TestPolicyRoundTrip(t *testing.T) {
 // the gateway without anyone noticing.
 func TestPolicyCodecCoversEveryField(t *testing.T) {
 	known := map[string][]string{
-		"Policy":  {"Issuer", "Audience", "JWKSURI", "Algorithms", "TokenTypes", "Leeway", "RolesClaim", "CacheTTL", "CacheSize", "TokenHeader", "RequestIDHeader", "MaxTokenBytes", "Rules", "Default", "Forward"},
+		"Policy": {"Issuer", "Audience", "JWKSURI", "Algorithms", "TokenTypes", "Leeway", "RolesClaim", "CacheTTL", "CacheSize", "TokenHeader", "RequestIDHeader", "MaxTokenBytes", "Rules", "Default", "Forward",
+			"AllowPathParameters", "KeepMethodOverride"},
 		"Rule":    {"Name", "Path", "Methods", "Allow", "Roles", "Scopes", "Line"},
 		"Forward": {"Header", "Claim"},
 	}
