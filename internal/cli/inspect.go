@@ -27,6 +27,10 @@ type InspectOptions struct {
 	Verify      bool
 	Engine      EngineFlags
 	RolesClaim  string
+	// Method and Path ask the policy for a decision on one request (inspect_decide.go).
+	Method    string
+	Path      string
+	methodSet bool
 }
 
 // NewCmdInspect builds `pingedge inspect`.
@@ -36,17 +40,24 @@ func NewCmdInspect(f *Factory, runF func(*InspectOptions) error) *cobra.Command 
 		Use:   "inspect [TOKEN|-]",
 		Short: "Decode and explain a token (the profile's current one when none is given)",
 		Long: `Decode a JWT and lay out its header and claims: times as dates and as "expires in 4m12s",
-scopes and roles picked out, the signature shortened. Nothing is verified unless --verify is
-given; then every check "pingedge verify" makes is shown passed or failed with why.
+scopes and roles picked out, the signature shortened. Nothing is verified unless --verify,
+--policy or --issuer is given (the output then starts with a warning); with them every check
+"pingedge verify" makes is shown passed or failed with why. With --policy and --path (and
+--method, default GET) inspect also shows which rule matched and whether the edge would allow
+that request.
 
 Without a TOKEN argument, inspect shows the active profile's current access token
-(refreshed if needed). "-" reads the token from stdin.`,
+(refreshed if needed). "-" reads the token from stdin. A pasted "Bearer TOKEN" or
+"Authorization: Bearer TOKEN" line is accepted as well. Exit 0, or 1 when a requested check
+failed or the request would be denied.`,
 		Example: `  pingedge inspect
   pingedge inspect "$TOKEN" -o json
+  pingedge inspect --policy policy.yaml --method POST --path /admin/users
   pingedge token | pingedge inspect --verify --issuer https://auth.pingone.com/ENV/as --audience https://api.example.com -`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ctx = cmd.Context()
+			opts.methodSet = cmd.Flags().Changed("method")
 			if opts.FromProfile = len(args) == 0; !opts.FromProfile {
 				opts.Token = args[0]
 			}
@@ -56,44 +67,37 @@ Without a TOKEN argument, inspect shows the active profile's current access toke
 			return inspectRun(opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "also verify, showing each check (needs --policy or --issuer/--audience)")
+	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "also verify, showing each check (implied by --policy and --issuer)")
 	opts.Engine.register(cmd.Flags())
+	cmd.Flags().StringVar(&opts.Method, "method", "GET", "request method to decide (with --path)")
+	cmd.Flags().StringVar(&opts.Path, "path", "", "request path to decide against the policy's rules (needs --policy)")
 	cmd.Flags().StringVar(&opts.RolesClaim, "roles-claim", "roles", "claim path holding roles (the policy's roles_claim wins)")
 	return cmd
 }
 
 func inspectRun(opts *InspectOptions) error {
+	if err := opts.checkFlags(); err != nil {
+		return err
+	}
 	token, err := opts.token()
 	if err != nil {
 		return err
 	}
-	var report *verify.Report
-	if opts.Verify {
-		engine, err := opts.Engine.build(opts.f)
-		if err != nil {
-			return err
-		}
-		report = engine.Explain(opts.ctx, token)
-		if p := engine.Policy(); p.RolesClaim != "" {
-			opts.RolesClaim = p.RolesClaim
-		}
-	} else if e := opts.Engine; e.Policy != "" || e.Issuer != "" || len(e.Audience) > 0 || e.JWKS != "" {
-		return usageError("--policy, --issuer and --jwks only matter with --verify")
+	res, err := opts.check(token)
+	if err != nil {
+		return err
 	}
 	t, err := verify.ParseUnverified(token, 0)
 	if err != nil {
-		if report != nil {
-			_ = renderInspect(opts, nil, report)
+		if res.report != nil {
+			_ = renderInspect(opts, nil, res)
 		}
 		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("not a token pingedge can read: %w", err)}
 	}
-	if err := renderInspect(opts, t, report); err != nil {
+	if err := renderInspect(opts, t, res); err != nil {
 		return err
 	}
-	if report != nil && !report.OK() {
-		return &ExitError{Code: ExitFailed, Silent: true, Err: report.Err}
-	}
-	return nil
+	return res.exitError()
 }
 
 // token resolves the argument: a token, "-" for stdin, or the profile's current access token.
@@ -123,6 +127,8 @@ type inspectJSON struct {
 	Verified  *bool           `json:"verified,omitempty"`
 	Checks    []verify.Check  `json:"checks,omitempty"`
 	Ignored   []string        `json:"ignored_header_members,omitempty"`
+	Warnings  []string        `json:"warnings,omitempty"`
+	Decision  *decisionJSON   `json:"decision,omitempty"`
 }
 
 type signatureJSON struct {
@@ -130,10 +136,10 @@ type signatureJSON struct {
 	Short string `json:"short"`
 }
 
-func renderInspect(o *InspectOptions, t *verify.Token, r *verify.Report) error {
-	v := decodeView(t, o.RolesClaim)
+func renderInspect(o *InspectOptions, t *verify.Token, res inspectResult) error {
+	v, r := decodeView(t, o.RolesClaim), res.report
 	if o.f.Global.JSON() {
-		out := inspectJSON{}
+		out := inspectJSON{Warnings: res.warnings(t), Decision: res.decisionJSON()}
 		if t != nil {
 			out.Header, out.Signature, out.Ignored = compactJSON(t.HeaderJSON), &signatureJSON{len(t.Signature), v.sig}, t.Header.Ignored
 			if json.Valid(t.Payload) {
@@ -141,13 +147,15 @@ func renderInspect(o *InspectOptions, t *verify.Token, r *verify.Report) error {
 			}
 			out.Scopes, out.Roles, out.Expiry = v.scopes, v.roles, optionalTime(v.exp)
 		}
+		ok := r != nil && r.OK()
+		out.Verified = &ok
 		if r != nil {
-			ok := r.OK()
-			out.Verified, out.Checks = &ok, r.Checks
+			out.Checks = r.Checks
 		}
 		return json.NewEncoder(o.f.IO.Out).Encode(out)
 	}
 	s, w := o.f.OutStyles(), o.f.IO.Out
+	renderWarnings(w, s, res.warnings(t))
 	if t != nil {
 		renderTokenText(w, s, t, v, o.RolesClaim, o.f.Now())
 	}
@@ -166,6 +174,7 @@ func renderInspect(o *InspectOptions, t *verify.Token, r *verify.Report) error {
 		}
 		fmt.Fprintf(w, "  %s\n", verdict)
 	}
+	renderDecision(w, s, res)
 	return nil
 }
 

@@ -55,7 +55,9 @@ func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
 		Short: "Check a token as the edge would: signature, claims and, with a policy, access",
 		Long: `Verify a JWT access token exactly as "pingedge edge serve" and the Worker do: a strict
 compact JWS with an asymmetric algorithm, a key from the issuer's JWKS, iss, aud, exp, nbf
-and iat. With --policy and --path it also decides whether the token may call METHOD PATH.
+and iat. With --policy and --path it also decides whether the token may call METHOD PATH;
+with --policy but no --path only the token is checked, and the verdict says no request was
+decided (it is not "allowed").
 
 The token is the argument, or "-" to read it from stdin. Exit 0: valid (and allowed);
 1: invalid or denied, with the reason; 2: usage or configuration error.`,
@@ -87,7 +89,13 @@ type verifyResult struct {
 	Reason  string         `json:"reason,omitempty"`
 	Kind    string         `json:"error_kind,omitempty"`
 	Claims  map[string]any `json:"claims,omitempty"`
+	// Note says that a policy was given but no request decided: "valid" is about the token only.
+	Note string `json:"note,omitempty"`
 }
+
+// notDecided is said whenever a policy was loaded but no --path asked it anything, so that
+// "valid" cannot be read as "allowed" (the policy may deny every path).
+const notDecided = "token valid; no request decided: pass --path P (and --method M) to ask the policy"
 
 func verifyRun(opts *VerifyOptions) error {
 	token, err := readToken(opts.f, opts.Token)
@@ -106,6 +114,9 @@ func verifyRun(opts *VerifyOptions) error {
 	res.Valid, res.Reason, res.Kind = verr == nil, verify.Reason(verr), verify.Kind(verr)
 	if claims != nil {
 		res.Claims = claimsMap(claims)
+	}
+	if verr == nil && opts.Path == "" && opts.Engine.Policy != "" {
+		res.Note = notDecided
 	}
 	if verr == nil && opts.Path != "" {
 		d := engine.Decide(opts.ctx, verify.Request{Method: opts.Method, Path: opts.Path, Token: token})
@@ -133,6 +144,8 @@ func renderVerify(f *Factory, res verifyResult, c *verify.Claims) error {
 		fmt.Fprintf(out, "%s %d %s (rule %s)\n", s.Fail.Render("denied:"), res.Status, ui.Sanitize(res.Reason), ui.Sanitize(res.Rule))
 	case res.Allowed != nil:
 		fmt.Fprintf(out, "%s by rule %s\n", s.OK.Render("allowed:"), ui.Sanitize(res.Rule))
+	case res.Note != "":
+		fmt.Fprintf(out, "%s\n", s.Warn.Render(res.Note))
 	default:
 		fmt.Fprintf(out, "%s\n", s.OK.Render("valid"))
 	}

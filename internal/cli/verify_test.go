@@ -189,8 +189,19 @@ func TestInspectCommand(t *testing.T) {
 	if code, _, errOut := e.runIn("", "inspect", "a.b"); code != 1 || !strings.Contains(errOut, "not a token pingedge can read") {
 		t.Fatalf("garbage: exit %d %s", code, errOut)
 	}
-	if code, _, errOut := e.runIn("", "inspect", "--issuer", iss, tok); code != 2 || !strings.Contains(errOut, "only matter with --verify") {
-		t.Fatalf("flags without --verify: exit %d %s", code, errOut)
+	// --issuer implies --verify, so an issuer without an audience is a usage error.
+	if code, _, errOut := e.runIn("", "inspect", "--issuer", iss, tok); code != 2 || !strings.Contains(errOut, "--issuer URL and --audience AUD") {
+		t.Fatalf("--issuer without --audience: exit %d %s", code, errOut)
+	}
+	// A decision against the real provider's token: the matched rule and the verdict.
+	policy := writePolicy(t, iss)
+	code, out, _ = e.runIn("", "inspect", "--policy", policy, "--method", "DELETE", "--path", "/admin/x", tok)
+	if code != 0 || !strings.Contains(out, "Decision DELETE /admin/x") || !strings.Contains(out, "rules[0] /admin/**") || !strings.Contains(out, "✓ allowed") {
+		t.Fatalf("inspect decision (bob is admin): exit %d\n%s", code, out)
+	}
+	code, out, _ = e.runIn("", "inspect", "--policy", policy, "--path", "/other", tok)
+	if code != 1 || !strings.Contains(out, "rule  default") || !strings.Contains(out, "denied: 403") {
+		t.Fatalf("inspect decision (default deny): exit %d\n%s", code, out)
 	}
 	if code, _, errOut := e.runIn("", "inspect", "a", "b"); code != 2 || !strings.Contains(errOut, "accepts at most 1 arg") {
 		t.Fatalf("two args: exit %d %s", code, errOut)

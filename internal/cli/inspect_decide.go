@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/pingedge/pingedge/internal/ui"
+	"github.com/pingedge/pingedge/internal/verify"
+)
+
+// inspectResult is what inspect checked beyond decoding: the verification report (nil when the
+// signature was not checked) and, with --path, the policy's decision for one request.
+type inspectResult struct {
+	report   *verify.Report
+	decision *verify.Decision
+	method   string
+}
+
+// checkFlags: --path asks the policy, so it needs one; --method only means something with a path.
+func (o *InspectOptions) checkFlags() error {
+	switch {
+	case o.methodSet && o.Path == "":
+		return usageError("--method needs --path")
+	case o.Path != "" && o.Engine.Policy == "":
+		return usageError("--path needs --policy FILE: the policy's rules decide the request")
+	}
+	return nil
+}
+
+// wantsVerify: --verify, or any flag that says what to verify against.
+func (o *InspectOptions) wantsVerify() bool {
+	e := o.Engine
+	return o.Verify || e.Policy != "" || e.Issuer != "" || len(e.Audience) > 0 || e.JWKS != ""
+}
+
+// check verifies the token (when asked) and decides --method --path against the policy. The
+// decision goes through Engine.Decide, the same call the gateway and the Worker make.
+func (o *InspectOptions) check(token string) (inspectResult, error) {
+	res := inspectResult{method: strings.ToUpper(o.Method)}
+	if !o.wantsVerify() {
+		return res, nil
+	}
+	engine, err := o.Engine.build(o.f)
+	if err != nil {
+		return res, err
+	}
+	res.report = engine.Explain(o.ctx, token)
+	if p := engine.Policy(); p.RolesClaim != "" {
+		o.RolesClaim = p.RolesClaim
+	}
+	if o.Path != "" {
+		d := engine.Decide(o.ctx, verify.Request{Method: res.method, Path: o.Path, Token: token})
+		res.decision = &d
+	}
+	return res, nil
+}
+
+// exitError is exit 1 (already reported) when verification failed or the request is denied.
+func (r inspectResult) exitError() error {
+	switch {
+	case r.report != nil && !r.report.OK():
+		return &ExitError{Code: ExitFailed, Silent: true, Err: r.report.Err}
+	case r.decision != nil && !r.decision.Allow:
+		return &ExitError{Code: ExitFailed, Silent: true, Err: errors.New(r.decision.Reason)}
+	}
+	return nil
+}
+
+// warnings are said before anything else, in plain words, because the claims below them read
+// as facts: without a signature check they are only what the token says about itself.
+func (r inspectResult) warnings(t *verify.Token) []string {
+	var w []string
+	if t != nil && strings.EqualFold(t.Header.Alg, "none") {
+		w = append(w, `this token is unsigned (alg "none"): anyone could have written it, and pingedge, the gateway and the Worker always refuse it`)
+	}
+	if r.report == nil {
+		w = append(w, "signature NOT checked: the claims below are only what the token says about itself; add --policy FILE or --issuer URL --audience AUD to verify it")
+	}
+	return w
+}
+
+func renderWarnings(w io.Writer, s *ui.Styles, warnings []string) {
+	for _, line := range warnings {
+		fmt.Fprintf(w, "%s %s\n", s.Warn.Render("warning:"), line)
+	}
+	if len(warnings) > 0 {
+		fmt.Fprintln(w)
+	}
+}
+
+// decisionJSON is the -o json form of the decision, the same fields verify prints.
+type decisionJSON struct {
+	Method  string `json:"method"`
+	Path    string `json:"path"`
+	Allowed bool   `json:"allowed"`
+	Status  int    `json:"status"`
+	Rule    string `json:"rule"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+func (r inspectResult) decisionJSON() *decisionJSON {
+	d := r.decision
+	if d == nil {
+		return nil
+	}
+	return &decisionJSON{Method: r.method, Path: d.Path, Allowed: d.Allow, Status: d.Status, Rule: d.Rule, Reason: d.Reason}
+}
+
+// renderDecision shows the request, the rule that matched, and the verdict the edge would give.
+func renderDecision(w io.Writer, s *ui.Styles, r inspectResult) {
+	d := r.decision
+	if d == nil {
+		return
+	}
+	fmt.Fprintf(w, "\n%s %s %s\n", s.Title.Render("Decision"), r.method, ui.Sanitize(d.Path))
+	s.KV(w, [][2]string{{"  rule", ui.Sanitize(d.Rule)}})
+	if d.Allow {
+		fmt.Fprintf(w, "  %s %s\n", s.Mark(true), s.OK.Render("allowed"))
+		return
+	}
+	fmt.Fprintf(w, "  %s %s %d %s\n", s.Mark(false), s.Fail.Render("denied:"), d.Status, ui.Sanitize(d.Reason))
+}
