@@ -90,8 +90,10 @@ func printDemo(f *Factory, info demo.Info) {
 	fmt.Fprintf(w, "  %s  %s\n\n", s.Code.Render("pingedge demo --user bob"), "signs in an admin instead")
 }
 
+// demoAccessLog escapes the method and path: any web page can make a browser send a path with
+// control characters to the demo's tunnel.
 func demoAccessLog(w io.Writer, e tunnel.Entry) {
-	fmt.Fprintf(w, "%s %s %d %s\n", e.Method, e.Path, e.Status, e.Latency.Round(10_000))
+	fmt.Fprintf(w, "%s %s %d %s\n", tunnel.AppendEscaped(nil, e.Method), tunnel.AppendEscaped(nil, e.Path), e.Status, e.Latency.Round(10_000))
 }
 
 // prefixWriter writes each line it is given with a prefix (the gateway writes whole lines).

@@ -29,6 +29,9 @@ type TunnelOptions struct {
 	AllowHosts   []string
 	AllowRemote  bool
 	CAFile       string
+	// AllowCleartext accepts http:// upstreams beyond loopback (--allow-cleartext-upstream).
+	AllowCleartext bool
+	ForwardCookies bool
 }
 
 // NewCmdTunnel builds `pingedge tunnel`.
@@ -46,6 +49,9 @@ Guards, on by default: loopback only (unless --allow-remote); the Host header mu
 localhost or a loopback address with the tunnel's port (stops DNS rebinding: 421 otherwise);
 browser requests from other sites get 403 unless their origin is given with --allow-origin,
 for which CORS preflights are answered. --listen unix:/path serves on an owner-only socket.
+An http:// upstream on another machine is refused (the token would cross the network in clear
+text) unless --allow-cleartext-upstream. Cookies do not cross the tunnel (localhost cookies are
+shared by every local port) unless --forward-cookies. CONNECT and TRACE get 405.
 
 One access-log line per request goes to stdout (JSON lines with -o json); the banner and
 warnings go to stderr. Ctrl-C lets running requests finish, then exits 0.`,
@@ -70,6 +76,8 @@ warnings go to stderr. Ctrl-C lets running requests finish, then exits 0.`,
 	fl.StringArrayVar(&opts.AllowHosts, "allow-host", nil, "extra Host name accepted besides localhost and IP addresses (repeatable)")
 	fl.BoolVar(&opts.AllowRemote, "allow-remote", false, "allow a non-loopback --listen address (anyone who can connect acts as you)")
 	fl.StringVar(&opts.CAFile, "ca-file", "", "PEM file of a CA to trust for the upstream, in addition to the system roots")
+	fl.BoolVar(&opts.AllowCleartext, "allow-cleartext-upstream", false, "allow http:// upstreams beyond loopback (your token crosses the network unencrypted)")
+	fl.BoolVar(&opts.ForwardCookies, "forward-cookies", false, "send the browser's localhost cookies upstream and pass the upstream's cookies back")
 	return cmd
 }
 
@@ -106,11 +114,14 @@ func tunnelRun(opts *TunnelOptions) error {
 		return err
 	}
 	defer ln.Close()
+	alog := newAccessLog(f)
+	defer alog.Close()
 	t, err := tunnel.New(tunnel.Options{
 		Routes: plan.routes, Source: src, Profile: plan.profile,
 		IsLoginRequired: func(err error) bool { return errors.Is(err, login.ErrLoginRequired) },
 		AllowOrigins:    opts.AllowOrigins, AllowHosts: opts.AllowHosts, AllowRemote: opts.AllowRemote,
-		Transport: tr, AccessLog: newAccessLog(f).write, Logger: tunnelLogger(f), Now: f.Now,
+		AllowCleartextUpstream: opts.AllowCleartext, ForwardCookies: opts.ForwardCookies,
+		Transport: tr, AccessLog: alog.Log, Logger: tunnelLogger(f), Now: f.Now,
 	})
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
@@ -122,6 +133,7 @@ func tunnelRun(opts *TunnelOptions) error {
 	if err := t.Serve(opts.ctx, ln); err != nil {
 		return err
 	}
+	_ = alog.Close()
 	fmt.Fprintln(f.IO.ErrOut, "pingedge tunnel: stopped")
 	return nil
 }
@@ -141,6 +153,10 @@ func planTunnel(opts *TunnelOptions) (tunnelPlan, error) {
 	if len(plan.routes) == 0 {
 		return tunnelPlan{}, usageError("no upstream: pass --to URL or --route /prefix=URL (or save to:/routes: in profile %s)", name)
 	}
+	if err := tunnel.CheckCleartext(plan.routes, opts.AllowCleartext); err != nil {
+		return tunnelPlan{}, &ExitError{Code: ExitUsage, Err: err,
+			Hint: "use the upstream's https:// URL, or add --allow-cleartext-upstream if you accept that anyone on the network path can read and reuse your token"}
+	}
 	if !opts.AllowRemote && !isUnix(plan.listen) && !tunnel.IsLoopbackAddr(plan.listen) {
 		return tunnelPlan{}, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%w: %s", tunnel.ErrNotLoopback, plan.listen),
 			Hint: "listen on 127.0.0.1:PORT, or add --allow-remote if other machines must reach it (they would act as you)"}
@@ -154,41 +170,32 @@ func planTunnel(opts *TunnelOptions) (tunnelPlan, error) {
 	return plan, nil
 }
 
+// mergeRoutes parses the profile's routes, the "/" upstream (--to, else the profile's to:) and
+// --route, and layers them in that order (tunnel.MergeRoutes).
 func mergeRoutes(opts *TunnelOptions, prof config.Profile) ([]tunnel.Route, error) {
-	byPrefix := map[string]tunnel.Route{}
-	var order []string
-	add := func(r tunnel.Route) {
-		if _, seen := byPrefix[r.Prefix]; !seen {
-			order = append(order, r.Prefix)
-		}
-		byPrefix[r.Prefix] = r
-	}
+	var saved, to, flags []tunnel.Route
 	for _, pr := range prof.Routes {
 		r, err := tunnel.NewRoute(pr.Prefix, pr.URL)
 		if err != nil {
 			return nil, fmt.Errorf("profile route: %w", err)
 		}
-		add(r)
+		saved = append(saved, r)
 	}
-	if to := firstNonEmpty(opts.To, prof.To); to != "" {
-		r, err := tunnel.NewRoute("/", to)
+	if u := firstNonEmpty(opts.To, prof.To); u != "" {
+		r, err := tunnel.NewRoute("/", u)
 		if err != nil {
 			return nil, fmt.Errorf("--to: %w", err)
 		}
-		add(r)
+		to = append(to, r)
 	}
 	for _, s := range opts.Routes {
 		r, err := tunnel.ParseRoute(s)
 		if err != nil {
 			return nil, fmt.Errorf("--route: %w", err)
 		}
-		add(r)
+		flags = append(flags, r)
 	}
-	routes := make([]tunnel.Route, len(order))
-	for i, p := range order {
-		routes[i] = byPrefix[p]
-	}
-	return routes, nil
+	return tunnel.MergeRoutes(saved, to, flags), nil
 }
 
 // tunnelLogger reports refresh failures and lost sessions on stderr: text, or JSON with -o json.

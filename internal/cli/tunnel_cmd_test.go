@@ -275,3 +275,57 @@ func waitOutput(t *testing.T, s *started, want string) {
 	}
 	t.Fatalf("no %q in:\n%s", want, s.errOut.String())
 }
+
+// TestTunnelCommandRefusesCleartextUpstreams is issue 16 finding 2: an http:// upstream beyond
+// loopback exits 2 with the reason and the flag, before any token is used; with
+// --allow-cleartext-upstream the banner warns on every start.
+func TestTunnelCommandRefusesCleartextUpstreams(t *testing.T) {
+	e := newCLIEnv(t, devop.Config{AccessTokenTTL: 5 * time.Minute})
+	for _, args := range [][]string{
+		{"tunnel", "--to", "http://api.example.com", "--listen", "127.0.0.1:0"},
+		{"tunnel", "--to", "https://api.example.com", "--route", "/b=http://10.1.2.3:8080", "--listen", "127.0.0.1:0"},
+	} {
+		code, out, errOut := e.run(args...)
+		if code != ExitUsage || !strings.Contains(errOut, "unencrypted") || !strings.Contains(errOut, "--allow-cleartext-upstream") || out != "" {
+			t.Errorf("%v: exit %d, stderr %q, want 2 naming the risk and the flag", args, code, errOut)
+		}
+	}
+	e.mustRun(e.loginArgs()...)
+	for range 2 {
+		s := e.start("tunnel", "--to", "http://192.0.2.1", "--allow-cleartext-upstream", "--listen", "127.0.0.1:0")
+		waitOutput(t, s, "Ctrl-C to stop")
+		if !strings.Contains(s.errOut.String(), "warning: route / sends your token in clear text to http://192.0.2.1") {
+			t.Errorf("no clear-text warning in the banner:\n%s", s.errOut.String())
+		}
+		if code := s.stop(t); code != 0 {
+			t.Errorf("exit %d", code)
+		}
+	}
+}
+
+// TestTunnelCommandAccessLogIsInert is issue 10 finding 5 end to end: what a web page puts in a
+// path (here refused as cross-site, and forwarded) cannot forge a log line or reach the terminal.
+func TestTunnelCommandAccessLogIsInert(t *testing.T) {
+	e := newCLIEnv(t, devop.Config{AccessTokenTTL: 5 * time.Minute})
+	e.mustRun(e.loginArgs()...)
+	api := (&authRecorder{}).server(t, "api")
+	s := e.start("tunnel", "--to", api.URL, "--listen", "127.0.0.1:0")
+	u := s.url(t)
+	httpGet(t, u+"/x%0a12:00:00%20GET%20/forged%20200%1b]0;pwned%07", "Sec-Fetch-Site", "cross-site")
+	httpGet(t, u+"/y%1b[2J%c2%9b")
+	if code := s.stop(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	out := s.out.String()
+	if n := strings.Count(out, "\n"); n != 2 {
+		t.Errorf("%d log lines for 2 requests:\n%s", n, out)
+	}
+	if strings.ContainsAny(out, "\x1b\x07\u009b") {
+		t.Errorf("raw control characters in the access log: %q", out)
+	}
+	for _, want := range []string{`/x\n12:00:00\x20GET\x20/forged\x20200\x1b]0;pwned\x07 403`, `/y\x1b[2J\u{009b} 200`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("access log lacks %s:\n%s", want, out)
+		}
+	}
+}

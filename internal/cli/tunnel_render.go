@@ -3,10 +3,10 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/pingedge/pingedge/internal/tunnel"
 	"github.com/pingedge/pingedge/internal/ui"
@@ -39,6 +39,11 @@ func renderBanner(f *Factory, b bannerInfo) {
 	w := f.IO.ErrOut
 	if b.remote {
 		warn(f, "listening on %s beyond loopback: anyone who can connect acts as %s", b.url, b.user)
+	}
+	for _, r := range b.routes {
+		if r.Cleartext() {
+			warn(f, "route %s sends your token in clear text to %s (--allow-cleartext-upstream): anyone on the network path can read and reuse it", r.Prefix, r.Target.Redacted())
+		}
 	}
 	if f.Global.JSON() {
 		routes := map[string]string{}
@@ -100,59 +105,23 @@ func warn(f *Factory, format string, args ...any) {
 	fmt.Fprintf(f.IO.ErrOut, "%s %s\n", f.ErrStyles().Warn.Render("warning:"), fmt.Sprintf(format, args...))
 }
 
-// accessLog writes one line per request to stdout: text (coloured by status on a terminal) or
-// JSON lines with -o json. Entries carry no token, query string or header value.
-type accessLog struct {
-	mu    sync.Mutex
-	w     io.Writer
-	json  bool
-	style *ui.Styles
+// newAccessLog writes one line per request to stdout: text (coloured by status on a terminal) or
+// JSON lines with -o json. Entries carry no token, query string or header value, and every field
+// a request controls is escaped (tunnel.AppendEscaped). Lines are buffered and flushed every
+// 100 ms and when the tunnel stops: call Close.
+func newAccessLog(f *Factory) *tunnel.AccessLog {
+	return tunnel.NewAccessLog(f.IO.Out, tunnel.AccessLogOptions{JSON: f.Global.JSON(), Colors: palette(f.OutStyles())})
 }
 
-func newAccessLog(f *Factory) *accessLog {
-	return &accessLog{w: f.IO.Out, json: f.Global.JSON(), style: f.OutStyles()}
-}
-
-type accessJSON struct {
-	Time      time.Time `json:"time"`
-	Method    string    `json:"method"`
-	Path      string    `json:"path"`
-	Status    int       `json:"status"`
-	Bytes     int64     `json:"bytes"`
-	LatencyMS float64   `json:"latency_ms"`
-	Route     string    `json:"route"`
-	Upstream  string    `json:"upstream,omitempty"`
-	Refused   string    `json:"refused,omitempty"`
-}
-
-func (l *accessLog) write(e tunnel.Entry) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.json {
-		_ = json.NewEncoder(l.w).Encode(accessJSON{Time: e.Time.UTC(), Method: e.Method, Path: e.Path, Status: e.Status,
-			Bytes: e.Bytes, LatencyMS: float64(e.Latency.Microseconds()) / 1000, Route: e.Route, Upstream: e.Upstream, Refused: e.Refused})
-		return
+// palette turns the house styles into the escape sequences the access log appends, so no styling
+// library runs per request. Without colour every sequence is empty.
+func palette(s *ui.Styles) tunnel.Palette {
+	if !s.Color {
+		return tunnel.Palette{}
 	}
-	dest := e.Route
-	if e.Upstream != "" {
-		dest += " → " + e.Upstream
+	on := func(st lipgloss.Style) string {
+		pre, _, _ := strings.Cut(st.Render("x"), "x")
+		return pre
 	}
-	if e.Refused != "" && e.Refused != "token" {
-		dest = "refused: " + e.Refused
-	}
-	fmt.Fprintf(l.w, "%s %-6s %s %s %s %s\n", l.style.Dim.Render(e.Time.Format("15:04:05")), e.Method, e.Path,
-		l.statusStyle(e.Status), l.style.Dim.Render(e.Latency.Round(time.Microsecond*100).String()), l.style.Dim.Render(dest))
-}
-
-func (l *accessLog) statusStyle(code int) string {
-	s := fmt.Sprint(code)
-	switch {
-	case code >= 500:
-		return l.style.Fail.Render(s)
-	case code >= 400:
-		return l.style.Warn.Render(s)
-	case code >= 200 && code < 300:
-		return l.style.OK.Render(s)
-	}
-	return s
+	return tunnel.Palette{Dim: on(s.Dim), OK: on(s.OK), Warn: on(s.Warn), Fail: on(s.Fail), Reset: "\x1b[0m"}
 }

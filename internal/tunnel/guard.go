@@ -178,6 +178,7 @@ func answerPreflight(w http.ResponseWriter, r *http.Request, origin string) {
 		h.Set("Access-Control-Allow-Private-Network", "true")
 	}
 	h.Set("Access-Control-Max-Age", "600")
+	dropBody(w, r)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -38,16 +38,25 @@ func (t *Tunnel) handler(g *guard) http.Handler {
 // serve applies the guards, picks the route, attaches the token and proxies.
 func (t *Tunnel) serve(w http.ResponseWriter, r *http.Request, g *guard) Entry {
 	e := Entry{Route: "-"}
+	if refusedMethod(r.Method) {
+		e.Refused = "method"
+		w.Header().Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
+		// What follows a CONNECT on the connection is meant for the target, not HTTP to us.
+		w.Header().Set("Connection", "close")
+		_ = http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0))
+		deny(w, r, http.StatusMethodNotAllowed, r.Method+" is not forwarded: the tunnel would send your token with it")
+		return e
+	}
 	if !g.hostOK(r.Host) {
 		e.Refused = "host"
-		deny(w, http.StatusMisdirectedRequest, fmt.Sprintf(
+		deny(w, r, http.StatusMisdirectedRequest, fmt.Sprintf(
 			"Host %q does not name this tunnel: use http://localhost:PORT or http://127.0.0.1:PORT (this guard stops DNS rebinding)", r.Host))
 		return e
 	}
 	origin, ok := g.browser(r)
 	if !ok {
 		e.Refused = "cross-site"
-		deny(w, http.StatusForbidden, "requests from other web sites are refused: start the tunnel with --allow-origin ORIGIN for your app")
+		deny(w, r, http.StatusForbidden, "requests from other web sites are refused: start the tunnel with --allow-origin ORIGIN for your app")
 		return e
 	}
 	if origin != "" && isPreflight(r) {
@@ -58,19 +67,29 @@ func (t *Tunnel) serve(w http.ResponseWriter, r *http.Request, g *guard) Entry {
 	route, ok := t.routes.match(r.URL.Path)
 	if !ok {
 		e.Refused = "no-route"
-		deny(w, http.StatusNotFound, fmt.Sprintf("no route for %s: routes are %s", r.URL.Path, t.routes))
+		deny(w, r, http.StatusNotFound, fmt.Sprintf("no route for %s: routes are %s", r.URL.Path, t.routes))
 		return e
 	}
 	e.Route, e.Upstream = route.Prefix, route.Target.Host
 	tok, err := t.keeper.get(r.Context())
 	if err != nil {
 		e.Refused = "token"
-		t.tokenError(w, err)
+		t.tokenError(w, r, err)
 		return e
 	}
 	st := &reqState{route: route, tok: tok, origin: origin}
+	if r.ContentLength != 0 {
+		r.Body = &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: t.opts.BodyIdleTimeout, st: st}
+	}
 	t.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
 	return e
+}
+
+// refusedMethod: CONNECT would open a raw tunnel to any host:port carrying the engineer's
+// token (RFC 9110 §9.3.6), and TRACE echoes the request, Authorization included, back to
+// whoever sent it (RFC 9110 §9.3.8). Neither is something an API client needs.
+func refusedMethod(m string) bool {
+	return m == http.MethodConnect || m == http.MethodTrace
 }
 
 func (rt routeTable) String() string {

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pingedge/pingedge/internal/secret"
@@ -18,9 +20,10 @@ import (
 
 // reqState travels from the handler to Rewrite and ModifyResponse in the request context.
 type reqState struct {
-	route  *Route
-	tok    secret.AccessToken
-	origin string // allowed CORS origin to echo, or ""
+	route       *Route
+	tok         secret.AccessToken
+	origin      string      // allowed CORS origin to echo, or ""
+	bodyStalled atomic.Bool // the client stopped sending a declared body (see idleBody)
 }
 
 type stateKey struct{}
@@ -34,7 +37,8 @@ func (t *Tunnel) newProxy() *httputil.ReverseProxy {
 		// itself. -1 would also flush each write of fixed-length bodies, which only costs: 7 % of
 		// throughput in BenchmarkTunnelVsBare. TestStreamingResponsesFlowThrough pins the streaming.
 		FlushInterval:  0,
-		ModifyResponse: modifyResponse,
+		BufferPool:     newBufferPool(),
+		ModifyResponse: t.modifyResponse,
 		ErrorHandler:   t.upstreamError,
 		ErrorLog:       slog.NewLogLogger(t.log.Handler(), slog.LevelDebug),
 	}
@@ -46,11 +50,16 @@ func (t *Tunnel) rewrite(pr *httputil.ProxyRequest) {
 	st := pr.In.Context().Value(stateKey{}).(*reqState)
 	pr.SetURL(st.route.Target)
 	pr.Out.Header.Set("Authorization", "Bearer "+st.tok.Value.Reveal())
+	if !t.opts.ForwardCookies {
+		delete(pr.Out.Header, "Cookie")
+	}
 }
 
-// modifyResponse replaces the upstream's CORS headers with the tunnel's for an allowed origin:
-// the browser talks to the tunnel's origin, not the upstream's.
-func modifyResponse(resp *http.Response) error {
+// modifyResponse keeps the upstream's cookies out of the browser's localhost jar unless asked
+// (cookies.go), and replaces the upstream's CORS headers with the tunnel's for an allowed
+// origin: the browser talks to the tunnel's origin, not the upstream's.
+func (t *Tunnel) modifyResponse(resp *http.Response) error {
+	t.filterSetCookie(resp.Header)
 	st, _ := resp.Request.Context().Value(stateKey{}).(*reqState)
 	if st == nil || st.origin == "" {
 		return nil
@@ -65,18 +74,22 @@ func modifyResponse(resp *http.Response) error {
 }
 
 func (t *Tunnel) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	st, _ := r.Context().Value(stateKey{}).(*reqState)
+	if st != nil && st.bodyStalled.Load() { // the read deadline also cancelled the request's context
+		deny(w, r, http.StatusRequestTimeout, fmt.Sprintf("the request body stalled for %s; the connection is closed", t.opts.BodyIdleTimeout))
+		return
+	}
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		w.WriteHeader(499) // the client went away; nobody reads this
 		return
 	}
-	st, _ := r.Context().Value(stateKey{}).(*reqState)
 	target := "the upstream"
 	if st != nil {
 		target = st.route.Target.Redacted()
 	}
 	err = withoutURL(err)
 	t.log.Warn("upstream request failed", "upstream", target, "error", err)
-	deny(w, http.StatusBadGateway, fmt.Sprintf("cannot reach %s: %v", target, err))
+	deny(w, r, http.StatusBadGateway, fmt.Sprintf("cannot reach %s: %v", target, err))
 }
 
 // withoutURL drops the request URL from a transport error: its query string may hold a key.
@@ -89,17 +102,17 @@ func withoutURL(err error) error {
 }
 
 // tokenError answers a request the tunnel has no token for.
-func (t *Tunnel) tokenError(w http.ResponseWriter, err error) {
+func (t *Tunnel) tokenError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, ErrSessionGone):
-		deny(w, http.StatusUnauthorized, fmt.Sprintf(
+		deny(w, r, http.StatusUnauthorized, fmt.Sprintf(
 			"your login session has ended: run `%s` in another terminal; this tunnel picks the new login up without a restart",
 			LoginCommand(t.opts.Profile)))
 	case errors.Is(err, ErrIssuerUnavailable):
 		w.Header().Set("Retry-After", strconv.Itoa(int(firstBackoff/time.Second)+1))
-		deny(w, http.StatusServiceUnavailable, fmt.Sprintf("no valid token: %v; the tunnel keeps retrying", err))
+		deny(w, r, http.StatusServiceUnavailable, fmt.Sprintf("no valid token: %v; the tunnel keeps retrying", err))
 	default:
-		deny(w, http.StatusBadGateway, fmt.Sprintf("no token: %v", err))
+		deny(w, r, http.StatusBadGateway, fmt.Sprintf("no token: %v", err))
 	}
 }
 
@@ -112,13 +125,28 @@ func LoginCommand(profile string) string {
 }
 
 // deny writes a plain-text refusal that says what to do.
-func deny(w http.ResponseWriter, status int, msg string) {
+func deny(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
+	dropBody(w, r)
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, "pingedge tunnel: "+msg+"\n")
+}
+
+// dropBody makes sure the tunnel never waits for the body of a request it answers itself.
+// net/http reads up to 256 KiB of an unread body, before the answer and again when the request
+// ends, to keep the connection; a client that declares Content-Length: 1000 and never sends it
+// would get no answer and hold the connection for as long as it likes. "Connection: close" skips
+// the first read, and a read deadline in the past ends the second at once, so the answer goes out
+// and the connection is closed.
+func dropBody(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength == 0 {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Unix(1, 0))
 }
 
 // retryTransport gives a request the upstream answered 401 one more chance with a freshly
@@ -150,3 +178,14 @@ func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 func replayable(req *http.Request) bool {
 	return req.Body == nil || req.Body == http.NoBody
 }
+
+// bufferPool recycles ReverseProxy's copy buffers: without it every response allocates 32 KiB,
+// the tunnel's largest allocation and a good share of its GC work under load.
+type bufferPool struct{ p sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+}
+
+func (bp *bufferPool) Get() []byte  { return *bp.p.Get().(*[]byte) }
+func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }

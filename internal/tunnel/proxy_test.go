@@ -282,7 +282,8 @@ func TestUpstreamProxyFromOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tun := startTunnel(t, Options{Source: src, Transport: tr, Routes: []Route{mustRoute(t, "/", "http://api.internal.example")}})
+	tun := startTunnel(t, Options{Source: src, Transport: tr, AllowCleartextUpstream: true,
+		Routes: []Route{mustRoute(t, "/", "http://api.internal.example")}})
 	if code, body, _ := get(t, "GET", tun.url+"/x", nil); code != 200 || body != "via proxy" || via != "http://api.internal.example/x" {
 		t.Errorf("got %d %q via %q", code, body, via)
 	}

@@ -1,7 +1,9 @@
 package tunnel
 
 import (
+	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"sort"
 	"strings"
@@ -80,4 +82,57 @@ func prefixMatches(prefix, path string) bool {
 		return false
 	}
 	return len(path) == len(prefix) || path[len(prefix)] == '/'
+}
+
+// MergeRoutes layers route sets, lowest precedence first (saved profile routes, then the
+// profile's or the command line's "/" upstream, then command-line routes): a route replaces an
+// earlier one with the same prefix and keeps that one's position, so the banner lists routes in
+// the order the engineer wrote them.
+func MergeRoutes(layers ...[]Route) []Route {
+	var out []Route
+	at := map[string]int{}
+	for _, layer := range layers {
+		for _, r := range layer {
+			if i, seen := at[r.Prefix]; seen {
+				out[i] = r
+				continue
+			}
+			at[r.Prefix] = len(out)
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ErrCleartextUpstream refuses an http:// upstream on another machine: every request would carry
+// the engineer's bearer token in clear text across the network.
+var ErrCleartextUpstream = errors.New("upstream is plain http on another machine")
+
+// Cleartext reports whether requests to this route leave the machine unencrypted: http to a host
+// that is not loopback. Only "localhost" itself and loopback addresses count as loopback; other
+// names, *.localhost included, may be resolved by DNS to anywhere.
+func (r Route) Cleartext() bool {
+	if r.Target.Scheme != "http" {
+		return false
+	}
+	host := r.Target.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err != nil || !ip.Unmap().IsLoopback()
+}
+
+// CheckCleartext refuses cleartext routes unless allow.
+func CheckCleartext(routes []Route, allow bool) error {
+	if allow {
+		return nil
+	}
+	for _, r := range routes {
+		if r.Cleartext() {
+			return fmt.Errorf("%w: route %s goes to %s, so your bearer token would cross the network unencrypted; use https",
+				ErrCleartextUpstream, r.Prefix, r.Target.Redacted())
+		}
+	}
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,6 +31,12 @@ type Options struct {
 	AllowOrigins []string // browser origins allowed to call the tunnel (CORS)
 	AllowHosts   []string // extra Host names accepted besides localhost and IP literals
 	AllowRemote  bool     // accept a non-loopback listener (checked by Listen)
+	// AllowCleartextUpstream accepts http:// upstreams that are not loopback: every request
+	// would carry the bearer token in clear text across the network. New refuses them otherwise.
+	AllowCleartextUpstream bool
+	// ForwardCookies sends the browser's Cookie header upstream and passes Set-Cookie back (see
+	// cookies.go for why neither happens by default).
+	ForwardCookies bool
 
 	// MinTTL is how long a token must still be valid when a request leaves; default 10s, capped
 	// at a quarter of the token's lifetime for short-lived tokens.
@@ -44,6 +51,9 @@ type Options struct {
 	Now func() time.Time
 	// DrainTimeout bounds how long Serve waits for in-flight requests after ctx ends; default 10s.
 	DrainTimeout time.Duration
+	// BodyIdleTimeout cuts a forwarded request whose body makes no progress for this long;
+	// default 30s. Request headers must arrive within 10s, idle connections close after 2 min.
+	BodyIdleTimeout time.Duration
 	// RejectedRefreshInterval is the least time between forced refreshes when the upstream keeps
 	// rejecting freshly refreshed tokens; default 5s.
 	RejectedRefreshInterval time.Duration
@@ -56,6 +66,8 @@ type Tunnel struct {
 	keeper *keeper
 	proxy  *httputil.ReverseProxy
 	log    *slog.Logger
+
+	cookieWarned atomic.Bool // the dropped-Set-Cookie warning is given once
 }
 
 // New checks the options and builds the proxy.
@@ -66,6 +78,9 @@ func New(opts Options) (*Tunnel, error) {
 	opts = withDefaults(opts)
 	routes, err := newRouteTable(opts.Routes)
 	if err != nil {
+		return nil, err
+	}
+	if err := CheckCleartext(opts.Routes, opts.AllowCleartextUpstream); err != nil {
 		return nil, err
 	}
 	if _, err := newGuard(0, false, nil, opts.AllowOrigins); err != nil {
@@ -101,6 +116,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.DrainTimeout <= 0 {
 		o.DrainTimeout = 10 * time.Second
+	}
+	if o.BodyIdleTimeout <= 0 {
+		o.BodyIdleTimeout = 30 * time.Second
 	}
 	if o.RejectedRefreshInterval <= 0 {
 		o.RejectedRefreshInterval = 5 * time.Second
