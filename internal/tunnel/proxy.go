@@ -21,7 +21,7 @@ import (
 // reqState travels from the handler to Rewrite and ModifyResponse in the request context.
 type reqState struct {
 	route       *Route
-	tok         secret.AccessToken
+	authz       string      // "Bearer <token>"
 	origin      string      // allowed CORS origin to echo, or ""
 	bodyStalled atomic.Bool // the client stopped sending a declared body (see idleBody)
 }
@@ -49,7 +49,7 @@ func (t *Tunnel) newProxy() *httputil.ReverseProxy {
 func (t *Tunnel) rewrite(pr *httputil.ProxyRequest) {
 	st := pr.In.Context().Value(stateKey{}).(*reqState)
 	pr.SetURL(st.route.Target)
-	pr.Out.Header.Set("Authorization", "Bearer "+st.tok.Value.Reveal())
+	pr.Out.Header["Authorization"] = []string{st.authz}
 	if !t.opts.ForwardCookies {
 		delete(pr.Out.Header, "Cookie")
 	}

@@ -44,6 +44,9 @@ type held struct {
 	tok    secret.AccessToken
 	from   time.Time
 	jitter float64 // in [0,1): how far ahead of 80 % of the lifetime this token is refreshed
+	// authz is "Bearer <token>", built once per token rather than once per request (a JWT
+	// is about a kilobyte).
+	authz string
 }
 
 func (h *held) tokExpiry() time.Time {
@@ -98,12 +101,17 @@ func (k *keeper) usable(h *held) bool {
 	return h != nil && h.tok.Valid(k.now(), k.margin(h))
 }
 
-// get returns the token for one request.
-func (k *keeper) get(ctx context.Context) (secret.AccessToken, error) {
+// authorization is the Authorization value for one request: the held one when it is usable (the
+// hot path: an atomic load, a clock read, no allocation), else a fetched token's.
+func (k *keeper) authorization(ctx context.Context) (string, error) {
 	if h := k.cur.Load(); k.usable(h) && !k.gone.Load() {
-		return h.tok, nil
+		return h.authz, nil
 	}
-	return k.fetch(ctx)
+	tok, err := k.fetch(ctx)
+	if err != nil {
+		return "", err
+	}
+	return "Bearer " + tok.Value.Reveal(), nil
 }
 
 func (k *keeper) fetch(ctx context.Context) (secret.AccessToken, error) {
@@ -188,7 +196,8 @@ func (k *keeper) store(tok secret.AccessToken) {
 		if old != nil && (old.tok.Value == tok.Value || older) {
 			return
 		}
-		if k.cur.CompareAndSwap(old, &held{tok: tok, from: from, jitter: k.jitter()}) {
+		h := &held{tok: tok, from: from, jitter: k.jitter(), authz: "Bearer " + tok.Value.Reveal()}
+		if k.cur.CompareAndSwap(old, h) {
 			break
 		}
 	}
