@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -34,7 +36,7 @@ func (s staticSource) Refresh(context.Context, secret.String) (secret.AccessToke
 
 // benchProxies starts one upstream and, in front of it, the tunnel and a bare
 // httputil.ReverseProxy that sets a fixed Authorization header, both with the same transport
-// settings. It returns their base URLs.
+// settings and copy-buffer pool; the tunnel writes its access log to a file. It returns their base URLs.
 func benchProxies(b *testing.B) (bare, tun string) {
 	b.Helper()
 	body := []byte(`{"items":[1,2,3],"next":null}`)
@@ -50,7 +52,7 @@ func benchProxies(b *testing.B) (bare, tun string) {
 	target, _ := url.Parse(up.URL)
 
 	bareTr, _ := NewTransport(TransportOptions{})
-	bareProxy := &httputil.ReverseProxy{Transport: bareTr, Rewrite: func(pr *httputil.ProxyRequest) {
+	bareProxy := &httputil.ReverseProxy{Transport: bareTr, BufferPool: newBufferPool(), Rewrite: func(pr *httputil.ProxyRequest) {
 		pr.SetURL(target)
 		pr.Out.Header.Set("Authorization", "Bearer fixed-token-of-similar-length-0123456789")
 	}}
@@ -58,7 +60,14 @@ func benchProxies(b *testing.B) (bare, tun string) {
 	b.Cleanup(bareSrv.Close)
 
 	src := staticSource{secret.AccessToken{Value: "fixed-token-of-similar-length-0123456789", Expiry: time.Now().Add(time.Hour), IssuedAt: time.Now()}}
-	t, err := New(Options{Source: src, Routes: []Route{{Prefix: "/", Target: target}}, AccessLog: func(Entry) {}})
+	// The access log is on and goes to a file, as when an engineer redirects stdout.
+	logFile, err := os.Create(filepath.Join(b.TempDir(), "access.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	alog := NewAccessLog(logFile, AccessLogOptions{})
+	b.Cleanup(func() { _ = alog.Close(); _ = logFile.Close() })
+	t, err := New(Options{Source: src, Routes: []Route{{Prefix: "/", Target: target}}, AccessLog: alog.Log})
 	if err != nil {
 		b.Fatal(err)
 	}

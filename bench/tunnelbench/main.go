@@ -1,0 +1,120 @@
+// Command tunnelbench runs the fixed parts of bench/tunnel.sh: the upstream both proxies forward
+// to, the bare proxy that is the baseline (httputil.ReverseProxy adding a fixed Authorization
+// header, what an engineer would write by hand), and the in-process OpenID provider that
+// `pingedge login` signs in against. It is a benchmark helper, not part of pingedge.
+//
+//	tunnelbench upstream ADDR
+//	tunnelbench bare ADDR UPSTREAM_URL TOKEN_FILE
+//	tunnelbench issuer ADDR TOKEN_FILE   (prints the issuer URL and client ID, writes a 1 h token)
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/pingedge/pingedge/internal/devop"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "tunnelbench:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	switch {
+	case len(args) == 2 && args[0] == "upstream":
+		return serve(ctx, args[1], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+				http.Error(w, "no bearer token", http.StatusUnauthorized)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"items":[1,2,3]}`)
+		}))
+	case len(args) == 4 && args[0] == "bare":
+		return bare(ctx, args[1], args[2], args[3])
+	case len(args) == 3 && args[0] == "issuer":
+		return issuer(ctx, args[1], args[2])
+	}
+	return errors.New("usage: tunnelbench upstream ADDR | bare ADDR UPSTREAM_URL TOKEN_FILE | issuer ADDR TOKEN_FILE")
+}
+
+// bare is the baseline: Go's reverse proxy with the tunnel's upstream connection pool size and
+// copy-buffer pool, so neither is what the comparison measures.
+func bare(ctx context.Context, addr, upstream, tokenFile string) error {
+	u, err := url.Parse(upstream)
+	if err != nil {
+		return err
+	}
+	tok, err := os.ReadFile(tokenFile)
+	if err != nil {
+		return err
+	}
+	auth := "Bearer " + strings.TrimSpace(string(tok))
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 64
+	return serve(ctx, addr, &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u)
+			pr.Out.Header.Set("Authorization", auth)
+		},
+		Transport:  t,
+		BufferPool: newBufferPool(),
+	})
+}
+
+type bufferPool struct{ p sync.Pool }
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+}
+
+func (bp *bufferPool) Get() []byte  { return *bp.p.Get().(*[]byte) }
+func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }
+
+// issuer runs the provider with 1 h access tokens (no refresh during a run) and writes one token
+// of the same shape for the bare proxy.
+func issuer(ctx context.Context, addr, tokenFile string) error {
+	op, err := devop.Start(ctx, devop.Config{Addr: addr, AccessTokenTTL: time.Hour})
+	if err != nil {
+		return err
+	}
+	defer op.Close()
+	tok, err := op.MintAccessToken(map[string]any{
+		"sub": "alice", "aud": append([]string{op.ClientID()}, op.Audience()...), "roles": []string{"engineer"},
+	}, time.Hour)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(tokenFile, []byte(tok), 0o600); err != nil {
+		return err
+	}
+	fmt.Println(op.Issuer(), op.ClientID())
+	<-ctx.Done()
+	return nil
+}
+
+func serve(ctx context.Context, addr string, h http.Handler) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { <-ctx.Done(); _ = srv.Close() }()
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
