@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 }
 
 // devopUsers may import the OpenID provider; nothing on the login, tunnel or edge path may.
-var devopUsers = []string{"internal/demo", "internal/edgecases", "bench/edgebench"}
+var devopUsers = []string{"internal/demo", "internal/edgecases", "bench/edgebench", "bench/tunnelbench"}
 
 func TestImportRules(t *testing.T) {
 	pkgs := list(t, nil, "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...")

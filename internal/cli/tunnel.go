@@ -12,6 +12,7 @@ import (
 	"github.com/pingedge/pingedge/internal/config"
 	"github.com/pingedge/pingedge/internal/login"
 	"github.com/pingedge/pingedge/internal/tunnel"
+	"github.com/pingedge/pingedge/internal/ui"
 )
 
 // defaultListen is the tunnel's address when neither --listen nor the profile names one.
@@ -127,7 +128,7 @@ func tunnelRun(opts *TunnelOptions) error {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
 	renderBanner(f, bannerInfo{
-		url: listenURL(ln), routes: plan.routes, issuer: src.Issuer(), user: firstNonEmpty(src.Username(), src.Subject()),
+		url: listenURL(ln), routes: plan.routes, issuer: ui.Sanitize(src.Issuer()), user: ui.Sanitize(firstNonEmpty(src.Username(), src.Subject())),
 		expiry: tok.Expiry, opts: opts, remote: opts.AllowRemote && isRemote(ln),
 	})
 	if err := t.Serve(opts.ctx, ln); err != nil {

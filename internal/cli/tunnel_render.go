@@ -15,7 +15,7 @@ import (
 type bannerInfo struct {
 	url    string
 	routes []tunnel.Route
-	issuer string
+	issuer string // sanitised: the issuer's name and the user's come from the issuer
 	user   string
 	expiry time.Time
 	opts   *TunnelOptions
