@@ -80,6 +80,10 @@ access token to every request. The same verification core runs in the CLI, in
 	for _, c := range commands(f) {
 		root.AddCommand(c)
 	}
+	// --version prints what `pingedge version` prints (text form).
+	root.Version = versionLine(buildVersion(f.Version))
+	root.SetVersionTemplate("{{.Version}}\n")
+	registerCompletions(root, f)
 	return root
 }
 

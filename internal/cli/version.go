@@ -43,12 +43,17 @@ func versionRun(opts *VersionOptions) error {
 	if opts.f.Global.JSON() {
 		return json.NewEncoder(opts.f.IO.Out).Encode(info)
 	}
+	_, err := fmt.Fprintln(opts.f.IO.Out, versionLine(info))
+	return err
+}
+
+// versionLine is the text form shared by `pingedge version` and `pingedge --version`.
+func versionLine(info VersionInfo) string {
 	line := "pingedge " + info.Version
 	if info.Commit != "" {
 		line += " (" + info.Commit + ")"
 	}
-	_, err := fmt.Fprintf(opts.f.IO.Out, "%s %s %s\n", line, info.GoVersion, info.Platform)
-	return err
+	return fmt.Sprintf("%s %s %s", line, info.GoVersion, info.Platform)
 }
 
 // buildVersion prefers the version stamped with -ldflags -X and falls back to the module
