@@ -82,6 +82,10 @@ func (s *Server) original(r *http.Request) request {
 			return refuse(o, fam.uri+" is not an origin-form path")
 		}
 	}
+	if strings.EqualFold(o.method, http.MethodConnect) {
+		// A CONNECT names a host, not a path: Caddy describes it as "/", which a rule would match.
+		return refuse(o, "CONNECT is not a request to the API")
+	}
 	for _, name := range originHeaders() {
 		if name == fam.method || name == fam.uri {
 			continue

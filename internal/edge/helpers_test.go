@@ -60,6 +60,7 @@ func writeFile(t testing.TB, path, content string) {
 
 // seen is what the origin received.
 type seen struct {
+	URI     string      `json:"uri"` // the request-target as received
 	Method  string      `json:"method"`
 	Path    string      `json:"path"`
 	RawPath string      `json:"raw_path"`
@@ -76,7 +77,7 @@ func echoOrigin(t testing.TB) *httptest.Server {
 
 func echoHandler(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(seen{r.Method, r.URL.Path, r.URL.RawPath, r.Header})
+	_ = json.NewEncoder(w).Encode(seen{r.RequestURI, r.Method, r.URL.Path, r.URL.RawPath, r.Header})
 }
 
 // running is a Server serving on loopback for one test.
