@@ -268,3 +268,54 @@ func doQuiet(base, target string, opts ...func(*rawRequest)) (*http.Response, []
 	body, _ := io.ReadAll(resp.Body)
 	return resp, body
 }
+
+// TestProxySlowBodyRefused: through each documented proxy, refused requests that declare a
+// body and never send it are still answered promptly (pingedge never needs the body; the
+// proxies ask it before reading one).
+func TestProxySlowBodyRefused(t *testing.T) {
+	for _, p := range proxies() {
+		t.Run(string(p.proxy), func(t *testing.T) {
+			_, fa := attackEdge(t, p.proxy)
+			origin := echoOrigin(t)
+			base := p.start(t, strings.TrimPrefix(fa.url, "http://"), origin.URL)
+			u, _ := url.Parse(base)
+			errs := make(chan error, 20)
+			for i := range 20 {
+				framing := "Content-Length: 1000" // half declare a length, half a chunked body
+				if i%2 == 1 {
+					framing = "Transfer-Encoding: chunked"
+				}
+				go func() {
+					errs <- slowAnswer(u.Host, fmt.Sprintf("POST /admin/x HTTP/1.1\r\nHost: %s\r\n%s\r\nX-Request-Id: slow-%d\r\n\r\n", u.Host, framing, i))
+				}()
+			}
+			for range 20 {
+				if err := <-errs; err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// slowAnswer sends head without the body it declares and expects a 401 within 3 s.
+func slowAnswer(addr, head string) error {
+	c, err := net.DialTimeout("tcp", addr, 3*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := io.WriteString(c, head); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return fmt.Errorf("no answer to a refused request whose body never came: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		return fmt.Errorf("status %d, want 401", resp.StatusCode)
+	}
+	return nil
+}
