@@ -102,3 +102,19 @@ func TestAllowedStalledBodyIsCut(t *testing.T) {
 		t.Errorf("stalled body held for %s", d)
 	}
 }
+
+// TestEveryListenerHasReadDeadlines: the API and the operations listener are built by one
+// function; each has a header deadline (slowloris), an idle deadline and a header size limit,
+// and the body's per-read deadline is set by default.
+func TestEveryListenerHasReadDeadlines(t *testing.T) {
+	_, gw := gateway(t)
+	for name, h := range map[string]http.Handler{"api": gw.Handler(true), "ops": gw.OpsHandler()} {
+		srv := gw.httpServer(h)
+		if srv.ReadHeaderTimeout <= 0 || srv.ReadHeaderTimeout > 30*time.Second || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
+			t.Errorf("%s listener: header %s idle %s max header %d", name, srv.ReadHeaderTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
+		}
+	}
+	if gw.opts.BodyIdleTimeout <= 0 || gw.opts.BodyIdleTimeout > time.Minute {
+		t.Errorf("body idle timeout %s", gw.opts.BodyIdleTimeout)
+	}
+}
