@@ -87,3 +87,19 @@ func TestMetricsOnlyOnLoopback(t *testing.T) {
 func portOf(a net.Addr) string {
 	return strings.TrimPrefix(a.String()[strings.LastIndex(a.String(), ":"):], ":")
 }
+
+// TestGatewayStripsAlternativePaths: X-Original-URL and X-Rewrite-URL never reach the origin,
+// which might serve the path they name (Symfony, Zend) instead of the one the policy decided.
+func TestGatewayStripsAlternativePaths(t *testing.T) {
+	op, gw := gateway(t)
+	resp, body := do(t, "GET", gw.url, "/api/items", with(bearer(mint(t, op, "alice", "engineer")),
+		"X-Original-URL", "/admin/users", "x_rewrite_url", "/admin/users"))
+	if resp.StatusCode != 200 {
+		t.Fatalf("%d %s", resp.StatusCode, body)
+	}
+	for k := range originSaw(t, body).Header {
+		if f := strings.ToLower(strings.ReplaceAll(k, "_", "-")); f == "x-original-url" || f == "x-rewrite-url" {
+			t.Errorf("the origin got %s", k)
+		}
+	}
+}

@@ -64,7 +64,7 @@ func TestDecide(t *testing.T) {
 				d.WWWAuthenticate != tc.www || !strings.Contains(d.Reason, tc.reason) {
 				t.Fatalf("got status %d allow %v rule %q www %q reason %q", d.Status, d.Allow, d.Rule, d.WWWAuthenticate, d.Reason)
 			}
-			if strings.Join(d.StripHeaders, ",") != "Authorization,Cf-Access-Jwt-Assertion,X-Auth-User,X-Auth-Roles,X-Http-Method-Override,X-Method-Override,X-Http-Method" {
+			if strings.Join(d.StripHeaders, ",") != "Authorization,Cf-Access-Jwt-Assertion,X-Auth-User,X-Auth-Roles,X-Http-Method-Override,X-Method-Override,X-Http-Method,X-Original-Url,X-Rewrite-Url" {
 				t.Fatalf("strip: %v", d.StripHeaders)
 			}
 			if d.Audit.Status != d.Status || d.Audit.Method != tc.method {

@@ -266,7 +266,9 @@ func (p *Policy) strip() []string {
 	if !p.KeepMethodOverride {
 		out = append(out, MethodOverrideHeaders()...)
 	}
-	return out
+	// IIS's descriptions of the original URL: Symfony and Zend serve the path named there
+	// instead of the request's own, which the policy never saw.
+	return append(out, "X-Original-Url", "X-Rewrite-Url")
 }
 
 // MethodOverrideHeaders are the headers frameworks (Rails, Laravel, Symfony, Express
