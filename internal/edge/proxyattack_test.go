@@ -105,7 +105,7 @@ func proxies() []struct {
 	return []struct {
 		proxy Proxy
 		start func(t *testing.T, pingedge, origin string) string
-	}{{ProxyNginx, startNginx}, {ProxyCaddy, startCaddy}, {ProxyTraefik, startTraefik}}
+	}{{ProxyNginx, startNginx}, {ProxyCaddy, startCaddy}}
 }
 
 // TestProxyAttacks sends the attack table through real nginx, Caddy and Traefik running the
