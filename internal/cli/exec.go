@@ -25,8 +25,9 @@ type ExecOptions struct {
 	f   *Factory
 	ctx context.Context
 
-	MinTTL time.Duration
-	Args   []string // the command and its arguments
+	MinTTL    time.Duration
+	minTTLSet bool     // --min-ttl given: warn when the issuer's tokens are shorter
+	Args      []string // the command and its arguments
 }
 
 // NewCmdExec builds `pingedge exec`.
@@ -47,6 +48,7 @@ The token cannot be refreshed inside a running command: for long-running program
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ctx, opts.Args = cmd.Context(), args
+			opts.minTTLSet = cmd.Flags().Changed("min-ttl")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -77,6 +79,9 @@ func execRun(opts *ExecOptions) error {
 	tok, err := src.Token(opts.ctx, opts.MinTTL)
 	if err != nil {
 		return err
+	}
+	if opts.minTTLSet {
+		warnShortToken(opts.f, tok, opts.MinTTL)
 	}
 	cmd := exec.Command(path, opts.Args[1:]...) // not CommandContext: Ctrl-C is forwarded, not a kill
 	cmd.Args[0] = opts.Args[0]

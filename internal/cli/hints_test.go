@@ -20,10 +20,12 @@ import (
 var flagRE = regexp.MustCompile(`(^|[\s(])--[a-z]`)
 
 // allowedFlagMentions are strings that reach a person other than through the CLI's error
-// renderer: the tunnel's HTTP answers to a browser or client, which have no hint line. guard.go's
-// --allow-origin errors are still to move (the tunnel's own work is in flight there).
+// renderer: the tunnel's HTTP answers to a browser or client and its running log, which have no
+// hint line. guard.go's --allow-origin errors are still to move (the tunnel's own work is in
+// flight there).
 var allowedFlagMentions = map[string]bool{
 	"../tunnel/handler.go": true, "../tunnel/proxy.go": true, "../tunnel/guard.go": true,
+	"../tunnel/cookies.go": true,
 }
 
 // TestDomainPackagesNameNoFlags holds issue 13's rule: internal/login and internal/tunnel

@@ -112,6 +112,7 @@ func commands(f *Factory) []*cobra.Command {
 		NewCmdLogin(f, nil),
 		NewCmdToken(f, nil),
 		NewCmdStatus(f, nil),
+		NewCmdProfiles(f, nil),
 		NewCmdLogout(f, nil),
 		NewCmdTunnel(f, nil),
 		NewCmdExec(f, nil),

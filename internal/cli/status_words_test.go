@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,11 +22,24 @@ func TestExpiryInWords(t *testing.T) {
 			t.Errorf("inWords(%s) = %q, want %q", d, got, want)
 		}
 	}
-	if got := accessInWords(now.Add(-3*time.Minute), now); got != "expired 3m ago (refreshed on next use)" {
-		t.Errorf("expired: %q", got)
-	}
-	if got := accessInWords(time.Time{}, now); got != "no expiry given by the issuer" {
-		t.Errorf("zero: %q", got)
+	// The state follows `pingedge token`'s rule (default --min-ttl 1m): 40s left is not "valid".
+	for _, c := range []struct {
+		exp     time.Time
+		refresh bool
+		state   string
+		words   string
+	}{
+		{now.Add(-3 * time.Minute), true, stateRefresh, "expired 3m ago: the next pingedge token refreshes it"},
+		{now.Add(40 * time.Second), true, stateRefresh, "expires in 40s: the next pingedge token refreshes it"},
+		{now.Add(40 * time.Second), false, stateOver, "session over: log in again"},
+		{now.Add(5 * time.Minute), false, stateValid, "valid for 5m (until "},
+		{time.Time{}, false, stateValid, "valid (no expiry given by the issuer)"},
+	} {
+		in := StatusInfo{AccessExpiry: c.exp, RefreshToken: c.refresh}
+		in.State = tokenState(false, c.exp, c.refresh, now)
+		if got := accessInWords(in, now); in.State != c.state || !strings.HasPrefix(got, c.words) {
+			t.Errorf("exp %s refresh %v: %s %q, want %s %q", c.exp, c.refresh, in.State, got, c.state, c.words)
+		}
 	}
 }
 

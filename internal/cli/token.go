@@ -18,6 +18,8 @@ type TokenOptions struct {
 
 	MinTTL time.Duration
 	Format string // raw, header, json or k8s
+	// minTTLSet: --min-ttl was given, so a shorter token is worth a warning (the default is not).
+	minTTLSet bool
 }
 
 // NewCmdToken builds `pingedge token`.
@@ -38,6 +40,7 @@ plugin).`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.ctx = cmd.Context()
+			opts.minTTLSet = cmd.Flags().Changed("min-ttl")
 			if !cmd.Flags().Changed("format") && f.Global.JSON() {
 				opts.Format = "json"
 			}
@@ -47,7 +50,7 @@ plugin).`,
 			return tokenRun(opts)
 		},
 	}
-	cmd.Flags().DurationVar(&opts.MinTTL, "min-ttl", time.Minute, "refresh unless the token stays valid at least this long")
+	cmd.Flags().DurationVar(&opts.MinTTL, "min-ttl", defaultMinTTL, "refresh unless the token stays valid at least this long (warns when the issuer's tokens are shorter)")
 	cmd.Flags().StringVar(&opts.Format, "format", "raw", "raw, header, json or k8s")
 	return cmd
 }
@@ -69,7 +72,23 @@ func tokenRun(opts *TokenOptions) error {
 	if err != nil {
 		return err
 	}
+	if opts.minTTLSet {
+		warnShortToken(opts.f, tok, opts.MinTTL)
+	}
 	return writeToken(opts.f, opts.Format, tok)
+}
+
+// warnShortToken says so on stderr when the token cannot last --min-ttl: the issuer's tokens
+// live shorter than that, and a fresh refresh cannot do better. Scripts that asked for an hour
+// must not find out from a 401 after five minutes.
+func warnShortToken(f *Factory, tok secret.AccessToken, minTTL time.Duration) {
+	if tok.Expiry.IsZero() || minTTL == 0 {
+		return
+	}
+	if left := tok.Expiry.Sub(f.Now()); left < minTTL {
+		fmt.Fprintf(f.IO.ErrOut, "%s this access token expires in %s, before --min-ttl %s: the issuer's tokens live shorter than that\n",
+			f.ErrStyles().Warn.Render("warning:"), inWords(left), minTTL)
+	}
 }
 
 // writeToken is the one place the access token leaves pingedge on stdout.

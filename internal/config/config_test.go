@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,5 +112,34 @@ func TestSaveLoadNoSecretsAndPrivate(t *testing.T) {
 	}
 	if g, err := Load(filepath.Join(t.TempDir(), "none.yaml")); err != nil || len(g.Profiles) != 0 {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// TestLoadRefusesUnknownKeys: a misspelt key is an error naming its line, not silently ignored
+// (issue 12 item 6); an empty file is still an empty config.
+func TestLoadRefusesUnknownKeys(t *testing.T) {
+	dir := t.TempDir()
+	for name, c := range map[string]struct {
+		body, want string
+	}{
+		"top level":    {"current_profile: work\ncolour: blue\n", "line 2: field colour not found"},
+		"in a profile": {"profiles:\n  work:\n    issuer: https://i.example.com\n    isuer: x\n", "line 4: field isuer not found"},
+		"in a route":   {"profiles:\n  w:\n    routes:\n      - prefix: /a\n        url: http://x\n        uri: y\n", "line 6: field uri not found"},
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".yaml")
+		if err := os.WriteFile(path, []byte(c.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path)
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want ErrInvalid with %q", name, err, c.want)
+		}
+	}
+	empty := filepath.Join(dir, "empty.yaml")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := Load(empty); err != nil || len(f.Profiles) != 0 {
+		t.Errorf("empty file: %v %v", f, err)
 	}
 }

@@ -184,7 +184,11 @@ func (s *Source) refresh(ctx context.Context, sess *Session) (secret.AccessToken
 	s.cfg.Logf("refreshing the access token at %s", sess.TokenEndpoint)
 	resp, err := tokenRequest(ctx, s.cfg.HTTP, sess.TokenEndpoint, refreshForm(sess, rt))
 	if err != nil {
-		return secret.AccessToken{}, refreshError(p, err)
+		err = refreshError(p, err)
+		if errors.Is(err, ErrLoginRequired) {
+			s.endSession(ctx, sess)
+		}
+		return secret.AccessToken{}, err
 	}
 	if !resp.RefreshToken.Empty() && resp.RefreshToken.Reveal() != rt.Reveal() {
 		if err := s.cfg.Store.Set(ctx, p, resp.RefreshToken); err != nil {
@@ -204,6 +208,22 @@ func (s *Source) refresh(ctx context.Context, sess *Session) (secret.AccessToken
 	s.setSession(&next)
 	s.cfg.Logf("access token refreshed, valid until %s", next.Access.Expiry.Format(time.RFC3339))
 	return next.Access, nil
+}
+
+// endSession forgets what invalid_grant made useless (RFC 6749 §5.2): the dead refresh token
+// and the cached access token, so `pingedge status` reports the session as over, as `pingedge
+// token` just did, instead of a cached token that nothing can renew. Best effort: the error
+// the caller returns already says to log in again.
+func (s *Source) endSession(ctx context.Context, sess *Session) {
+	if err := s.cfg.Store.Delete(ctx, s.cfg.Profile); err != nil && !errors.Is(err, credstore.ErrNotFound) {
+		s.cfg.Logf("could not delete the dead refresh token: %v", err)
+	}
+	next := *sess
+	next.Access = secret.AccessToken{}
+	if err := writeSession(s.paths.Session, &next); err != nil {
+		s.cfg.Logf("could not clear the cached access token: %v", err)
+	}
+	s.setSession(&next)
 }
 
 func refreshForm(sess *Session, rt secret.String) url.Values {
