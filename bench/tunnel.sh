@@ -8,7 +8,8 @@
 # Knobs: DURATION (10s), CONNS (32), THREADS (1), ROUNDS (5), BASE_PORT (19300), OUTPUT (text or
 # json: the access-log format), PIN (1: proxy under test on CPU 0, the rest elsewhere),
 # PPROF (1: build with -tags pprof and save a 10 s CPU profile of the tunnel to $PPROF_OUT,
-# default /tmp/tunnel.pprof),
+# default /tmp/tunnel.pprof), PERF (1: `perf record` each proxy for 10 s under load into
+# /tmp/perf.NAME.data, wrk's output beside it),
 # PINGEDGE (a prebuilt binary to measure instead of building ./cmd/pingedge), BEFORE (a second,
 # older pingedge binary measured in the same interleaved rounds, for before/after figures).
 set -euo pipefail
@@ -123,6 +124,14 @@ if [ "${PPROF:-0}" = 1 ]; then
   "${load_cpu[@]}" wrk -t"$THREADS" -c"$CONNS" -d12s "http://127.0.0.1:$tunnel_port/api/items" >/dev/null &
   curl -s -o "${PPROF_OUT:-/tmp/tunnel.pprof}" "http://127.0.0.1:$pprof_port/debug/pprof/profile?seconds=10"
   wait $!
+fi
+if [ "${PERF:-0}" = 1 ]; then # perf profiles of every proxy under the same load, for comparison
+  for name in $names; do
+    echo "bench: perf record of $name for 10 s -> /tmp/perf.$name.data" >&2
+    "${load_cpu[@]}" wrk -t"$THREADS" -c"$CONNS" -d12s "http://127.0.0.1:${port[$name]}/api/items" >"/tmp/perf.$name.wrk" &
+    perf record -q -F 499 -g -p "${pid[$name]}" -o "/tmp/perf.$name.data" -- sleep 10 2>/dev/null || true
+    wait $!
+  done
 fi
 for round in $(seq "$ROUNDS"); do
   order=$names

@@ -17,8 +17,10 @@ type AccessLog struct {
 	w    io.Writer
 	opts AccessLogOptions
 
-	mu  sync.Mutex // guards buf
-	buf []byte
+	mu    sync.Mutex // guards buf and the time stamp cache
+	buf   []byte
+	sec   int64  // the Unix second stamp holds, for the text format
+	stamp []byte // "15:04:05" of sec in the entry's location
 
 	wmu sync.Mutex // one write at a time, in order; guards out
 	out []byte
@@ -106,7 +108,10 @@ func (l *AccessLog) flushLoop() {
 func (l *AccessLog) appendText(b []byte, e Entry) []byte {
 	c := l.opts.Colors
 	b = append(b, c.Dim...)
-	b = e.Time.AppendFormat(b, "15:04:05")
+	if sec := e.Time.Unix(); sec != l.sec || l.stamp == nil {
+		l.sec, l.stamp = sec, e.Time.AppendFormat(l.stamp[:0], "15:04:05")
+	}
+	b = append(b, l.stamp...)
 	b = append(b, c.Reset...)
 	b = append(b, ' ')
 	n := len(b)
@@ -124,7 +129,7 @@ func (l *AccessLog) appendText(b []byte, e Entry) []byte {
 	}
 	b = append(b, ' ')
 	b = append(b, c.Dim...)
-	b = append(b, e.Latency.Round(100*time.Microsecond).String()...)
+	b = appendLatency(b, e.Latency)
 	b = append(b, ' ')
 	switch {
 	case e.Refused != "" && e.Refused != "token":
@@ -180,4 +185,38 @@ func appendJSONEntry(b []byte, e Entry) []byte {
 		b = AppendJSONString(b, e.Refused)
 	}
 	return append(b, "}\n"...)
+}
+
+// appendLatency writes d rounded to 100 µs the way time.Duration.String does ("0s", "300µs",
+// "1.2ms", "2.5s"), without the allocation String costs per request.
+func appendLatency(b []byte, d time.Duration) []byte {
+	d = d.Round(100 * time.Microsecond)
+	switch {
+	case d <= 0 || d >= time.Minute:
+		return append(b, d.String()...)
+	case d < time.Millisecond:
+		return append(strconv.AppendInt(b, int64(d/time.Microsecond), 10), "µs"...)
+	case d < time.Second:
+		return appendFrac(b, int64(d/(100*time.Microsecond)), 1, "ms")
+	}
+	return appendFrac(b, int64(d/(100*time.Microsecond)), 4, "s")
+}
+
+// appendFrac writes n / 10^digits with trailing zeros of the fraction dropped, then unit.
+func appendFrac(b []byte, n int64, digits int, unit string) []byte {
+	div := int64(1)
+	for range digits {
+		div *= 10
+	}
+	b = strconv.AppendInt(b, n/div, 10)
+	if frac := n % div; frac != 0 {
+		for frac%10 == 0 {
+			frac, div = frac/10, div/10
+		}
+		b = append(b, '.')
+		at := len(b)
+		b = strconv.AppendInt(b, div+frac, 10) // the leading 1 keeps the fraction's leading zeros
+		b = append(b[:at], b[at+1:]...)
+	}
+	return append(b, unit...)
 }

@@ -171,3 +171,22 @@ func BenchmarkAccessLog(b *testing.B) {
 		_ = l.Close()
 	}
 }
+
+func TestAppendLatencyMatchesDurationString(t *testing.T) {
+	var ds []time.Duration
+	for _, d := range []time.Duration{0, -time.Second, 40 * time.Microsecond, 50 * time.Microsecond, 300 * time.Microsecond,
+		999 * time.Microsecond, time.Millisecond, 1234 * time.Microsecond, 10 * time.Millisecond, 10050 * time.Microsecond,
+		999960 * time.Microsecond, time.Second, 1500 * time.Millisecond, 2000100 * time.Microsecond, 59 * time.Second,
+		61 * time.Second, 3 * time.Hour} {
+		ds = append(ds, d)
+	}
+	for i := time.Duration(0); i < 70*time.Second; i += 7919 * time.Microsecond {
+		ds = append(ds, i)
+	}
+	for _, d := range ds {
+		want := d.Round(100 * time.Microsecond).String()
+		if got := string(appendLatency(nil, d)); got != want {
+			t.Errorf("appendLatency(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

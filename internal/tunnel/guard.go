@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // guard decides whether a request may ride the engineer's identity. The tunnel attaches a real
@@ -25,6 +26,8 @@ type guard struct {
 	allowRemote bool
 	hosts       map[string]bool // extra host names from --allow-host, lower case
 	origins     map[string]bool // normalised --allow-origin values
+
+	lastOK atomic.Pointer[string] // the last Host value accepted: clients repeat theirs
 }
 
 func newGuard(port int, allowRemote bool, hosts, origins []string) (*guard, error) {
@@ -49,6 +52,17 @@ func newGuard(port int, allowRemote bool, hosts, origins []string) (*guard, erro
 // tunnel's port. IP literals cannot be rebound, so with --allow-remote any address is accepted;
 // DNS names must be localhost or listed with --allow-host.
 func (g *guard) hostOK(hostport string) bool {
+	if last := g.lastOK.Load(); last != nil && *last == hostport {
+		return true
+	}
+	if !g.checkHost(hostport) {
+		return false
+	}
+	g.lastOK.Store(&hostport)
+	return true
+}
+
+func (g *guard) checkHost(hostport string) bool {
 	host, port, ok := splitHost(hostport)
 	if !ok || (g.port != 0 && port != g.port) {
 		return false
