@@ -16,6 +16,8 @@ import (
 
 	"github.com/pingedge/pingedge/internal/config"
 	"github.com/pingedge/pingedge/internal/devop"
+	"github.com/pingedge/pingedge/internal/tunnel"
+	"github.com/pingedge/pingedge/internal/ui"
 )
 
 // started is a command running in-process until its context is cancelled.
@@ -326,6 +328,20 @@ func TestTunnelCommandAccessLogIsInert(t *testing.T) {
 	for _, want := range []string{`/x\n12:00:00\x20GET\x20/forged\x20200\x1b]0;pwned\x07 403`, `/y\x1b[2J\u{009b} 200`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("access log lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+// TestAccessLogPalette: on a terminal the log's colours are the house styles' escape sequences,
+// computed once; without colour there are none.
+func TestAccessLogPalette(t *testing.T) {
+	if p := palette(ui.New(io.Discard, false)); p != (tunnel.Palette{}) {
+		t.Errorf("palette without colour = %q", p)
+	}
+	p := palette(ui.New(io.Discard, true))
+	for name, seq := range map[string]string{"dim": p.Dim, "ok": p.OK, "warn": p.Warn, "fail": p.Fail, "reset": p.Reset} {
+		if !strings.HasPrefix(seq, "\x1b[") || strings.Contains(seq, "x") {
+			t.Errorf("%s sequence %q", name, seq)
 		}
 	}
 }
