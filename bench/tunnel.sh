@@ -111,7 +111,7 @@ run_wrk() { # run_wrk PORT PID -> "requests/s CPU-µs-per-request"
   after=$(cpu_ticks "$2")
   awk -v b="$before" -v a="$after" -v tck="$TCK" '
     /requests in/ {n = $1} /^Requests\/sec:/ {rps = $2}
-    END {printf "%s %.1f\n", rps, (a - b) / tck * 1e6 / n}' <<<"$out"
+    END {if (n > 0) printf "%s %.1f\n", rps, (a - b) / tck * 1e6 / n; else print "0 -"}' <<<"$out"
 }
 declare -A all=() cpu=()
 for name in $names; do all[$name]="" cpu[$name]=""; done
@@ -138,13 +138,13 @@ for round in $(seq "$ROUNDS"); do
   [ $((round % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$names" | tac | xargs) # none always runs first
   for name in $order; do
     read -r rps us <<<"$(run_wrk "${port[$name]}" "${pid[$name]}")"
-    printf 'round %d  %-7s %10.0f req/s  %7.1f µs CPU/request\n' "$round" "$name" "$rps" "$us"
+    printf 'round %d  %-7s %10.0f req/s  %7s µs CPU/request\n' "$round" "$name" "$rps" "$us"
     all[$name]="${all[$name]} $rps"
-    cpu[$name]="${cpu[$name]} $us"
+    [ "$us" != - ] && cpu[$name]="${cpu[$name]} $us" # a starved round (0 requests) has no CPU figure
   done
 done
 stat() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -n | awk -v k="$2" '{v[NR]=$1} END {print (k=="best") ? v[NR] : (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
-ratios() { paste <(tr ' ' '\n' <<<"$1" | awk 'NF') <(tr ' ' '\n' <<<"$2" | awk 'NF') | awk '{printf "%.3f ", $1 / $2}'; }
+ratios() { paste <(tr ' ' '\n' <<<"$1" | awk 'NF') <(tr ' ' '\n' <<<"$2" | awk 'NF') | awk '$1 > 0 && $2 > 0 {printf "%.3f ", $1 / $2}'; } # a starved round has no ratio
 echo "== result =="
 printf '%-40s %10.0f/s median, %10.0f/s best\n' "bare httputil.ReverseProxy + Authorization" "$(stat "${all[bare]}" median)" "$(stat "${all[bare]}" best)"
 printf '%-40s %10.0f/s median, %10.0f/s best\n' "pingedge tunnel (access log on)" "$(stat "${all[tunnel]}" median)" "$(stat "${all[tunnel]}" best)"
