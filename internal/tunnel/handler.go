@@ -67,7 +67,7 @@ func (t *Tunnel) serve(w http.ResponseWriter, r *http.Request, g *guard) Entry {
 	route, ok := t.routes.match(r.URL.Path)
 	if !ok {
 		e.Refused = "no-route"
-		deny(w, r, http.StatusNotFound, fmt.Sprintf("no route for %s: routes are %s", r.URL.Path, t.routes))
+		deny(w, r, http.StatusNotFound, fmt.Sprintf("no route for %q: routes are %s", r.URL.Path, t.routes))
 		return e
 	}
 	e.Route, e.Upstream = route.Prefix, route.Target.Host
