@@ -87,7 +87,19 @@ func printDemo(f *Factory, info demo.Info) {
 	fmt.Fprintf(w, "  %s   the API sees who you are, not your token\n", s.Code.Render("curl "+info.Tunnel+"/api/hello"))
 	fmt.Fprintf(w, "  %s      403: the policy wants the admin role\n", s.Code.Render("curl -i "+info.Tunnel+"/admin"))
 	fmt.Fprintf(w, "  %s  401: straight to the gateway, no token\n", s.Code.Render("curl -i "+info.Gateway+"/api/hello"))
-	fmt.Fprintf(w, "  %s  %s\n\n", s.Code.Render("pingedge demo --user bob"), "signs in an admin instead")
+	fmt.Fprintf(w, "  %s  %s\n", s.Code.Render("pingedge demo --user bob"), "signs in an admin instead")
+	fmt.Fprintln(w, "\nSign in to the demo issuer yourself (another terminal, while the demo runs):")
+	fmt.Fprintf(w, "  %s\n", s.Code.Render(demoLoginLine(info)))
+	fmt.Fprintf(w, "  %s\n", s.Code.Render("pingedge token --profile demo | pingedge verify --policy "+info.PolicyFile+" --path /api/hello -"))
+	fmt.Fprintf(w, "  %s\n", s.Code.Render("pingedge inspect --profile demo --policy "+info.PolicyFile+" --method DELETE --path /admin/users"))
+	fmt.Fprintf(w, "  %s\n", s.Code.Render("pingedge logout --profile demo"))
+	fmt.Fprintf(w, "%s\n\n", s.Dim.Render("  (the policy file above exists while the demo runs; the demo's own sign-in leaves nothing behind)"))
+}
+
+// demoLoginLine is a working `pingedge login` against the demo issuer: its public client, and
+// the API's audience as the RFC 8707 resource so the token passes the demo policy.
+func demoLoginLine(info demo.Info) string {
+	return fmt.Sprintf("pingedge login --profile demo --issuer %s --client-id %s --resource %s", info.Issuer, info.ClientID, info.Audience)
 }
 
 // demoAccessLog escapes the method and path: any web page can make a browser send a path with

@@ -45,6 +45,11 @@ type Info struct {
 	User    string   `json:"user"`
 	Roles   []string `json:"roles"`
 	Policy  string   `json:"policy"` // the demo policy, as YAML
+	// PolicyFile holds Policy while the demo runs, for `pingedge verify --policy` and inspect.
+	PolicyFile string `json:"policy_file"`
+	// ClientID and Audience let a person sign in to the demo issuer with `pingedge login`.
+	ClientID string `json:"client_id"`
+	Audience string `json:"audience"`
 }
 
 const profile = "demo"
@@ -84,8 +89,8 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer stopAPI()
 
-	policy := Policy(op.Issuer(), op.Audience()[0])
-	gwURL, stopGW, err := startGateway(ctx, policy, apiURL, filepath.Join(state, "policy.yaml"), logger, opts.Audit)
+	policy, policyFile := Policy(op.Issuer(), op.Audience()[0]), filepath.Join(state, "policy.yaml")
+	gwURL, stopGW, err := startGateway(ctx, policy, apiURL, policyFile, logger, opts.Audit)
 	if err != nil {
 		return fmt.Errorf("start the demo gateway: %w", err)
 	}
@@ -97,6 +102,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	return runTunnel(ctx, opts, src, gwURL, Info{
 		Gateway: gwURL, API: apiURL, Issuer: op.Issuer(), User: user.Subject, Roles: user.Roles, Policy: policy,
+		PolicyFile: policyFile, ClientID: op.ClientID(), Audience: op.Audience()[0],
 	}, logger)
 }
 
