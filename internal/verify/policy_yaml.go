@@ -14,7 +14,7 @@ import (
 func ParsePolicy(data []byte) (*Policy, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("policy: %w", err)
+		return nil, syntaxError(data, err)
 	}
 	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, &PolicyError{Line: doc.Line, Field: "(document)", Msg: "must be a mapping of policy fields"}
