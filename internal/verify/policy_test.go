@@ -89,7 +89,7 @@ func TestPolicyErrorsNameLineAndField(t *testing.T) {
 		{base + "audience: {a: b}\n", "audience"},
 		{"- just\n- a list\n", "must be a mapping"},
 		{base + "rules: {path: /a}\n", "policy line 3: rules: must be a list"},
-		{"issuer: [\n", "policy: yaml"},
+		{"issuer: [\n", "policy is not valid YAML: line 1:"},
 	} {
 		_, err := ParsePolicy([]byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
