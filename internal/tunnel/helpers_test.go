@@ -34,6 +34,7 @@ type testSource struct {
 	revoked   map[string]bool      // tokens the upstream must refuse
 	err       error                // refreshes fail with this while set
 	calls     atomic.Int64         // Token and Refresh calls
+	onDemand  atomic.Int64         // Token calls made while serving a request (not by the refresher)
 	refreshes atomic.Int64         // tokens minted
 }
 
@@ -43,6 +44,9 @@ func newTestSource(ttl time.Duration) *testSource {
 
 func (s *testSource) Token(ctx context.Context, minTTL time.Duration) (secret.AccessToken, error) {
 	s.calls.Add(1)
+	if ctx.Value(http.ServerContextKey) != nil { // net/http puts this in every request's context
+		s.onDemand.Add(1)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cur.Valid(time.Now(), minTTL) {
