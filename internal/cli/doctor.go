@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pingedge/pingedge/internal/credstore"
 	"github.com/pingedge/pingedge/internal/doctor"
 	"github.com/pingedge/pingedge/internal/ui"
 )
@@ -76,11 +75,9 @@ func doctorEnv(opts *DoctorOptions) (doctor.Env, error) {
 	if opts.Issuer != "" {
 		env.Issuer = opts.Issuer
 	}
-	if prof.Store == credstore.KindFile {
-		env.Keyring = nil
-	}
+	env.StoreKind = storeKind(prof.Store)
 	if store, err := f.credStore(prof.Store, paths); err == nil {
-		env.Store = store
+		env.Store, env.StoreDetail = store, store.Describe()
 	}
 	return env, nil
 }

@@ -38,7 +38,13 @@ type Env struct {
 	UID      int
 	HTTP     *http.Client
 	Now      func() time.Time
-	Keyring  credstore.Backend // nil when the profile uses the file store
+	Keyring  credstore.Backend // the OS keychain backend; nil when this build has none
+
+	// StoreKind is the credential store the profile uses (credstore.KindKeychain or KindFile),
+	// and StoreDetail where it keeps the refresh token: the store check reports that store, not
+	// whichever one another profile or an earlier run used.
+	StoreKind   string
+	StoreDetail string
 
 	Profile  string
 	Issuer   string // empty: the issuer checks are skipped
@@ -51,7 +57,7 @@ const MaxSkew = 30 * time.Second
 
 // Run performs every check in order.
 func Run(ctx context.Context, env Env) []Check {
-	checks := []Check{checkKeychain(ctx, env), checkBrowser(env)}
+	checks := []Check{checkStore(ctx, env), checkBrowser(env)}
 	checks = append(checks, checkIssuer(ctx, env)...)
 	checks = append(checks, checkProxy(env), checkCA(env), checkToken(ctx, env))
 	return checks

@@ -244,3 +244,24 @@ func TestIssuerKeysUnusable(t *testing.T) {
 		t.Fatalf("%+v", c)
 	}
 }
+
+// TestStoreCheckReportsTheProfilesStore: issue 12 item 9. A store: file profile is reported as
+// such even where the keychain is broken; a keychain profile gets the keychain round trip.
+func TestStoreCheckReportsTheProfilesStore(t *testing.T) {
+	env := testEnv(t, nil)
+	env.Keyring = brokenBackend{errors.New("The name org.freedesktop.secrets was not provided")}
+	env.Profile, env.StoreKind, env.StoreDetail = "lab", credstore.KindFile, "plain-text file in /s/credentials (mode 0600)"
+	c := checkStore(context.Background(), env)
+	if c.Name != "credential store" || c.Status != Warn || !strings.Contains(c.Detail, "profile lab keeps its refresh token in plain-text file in /s/credentials") ||
+		strings.Contains(c.Detail, "backend") {
+		t.Fatalf("file store: %+v", c)
+	}
+	env.StoreKind = credstore.KindKeychain
+	if c := checkStore(context.Background(), env); c.Name != "credential store" || c.Status != Fail || !strings.Contains(c.Fix, "--store file") {
+		t.Fatalf("broken keychain for a keychain profile: %+v", c)
+	}
+	env.Keyring = nil
+	if c := checkStore(context.Background(), env); c.Status != Fail || !strings.Contains(c.Detail, "no keychain backend") {
+		t.Fatalf("no backend for a keychain profile: %+v", c)
+	}
+}

@@ -15,10 +15,25 @@ import (
 // probeItem is the throwaway keychain item the check writes, reads back and deletes.
 const probeItem = "pingedge-doctor-probe"
 
+// checkStore checks the credential store the profile uses. The file store needs no keychain, so
+// for a store: file profile it says so instead of reporting on a keychain the profile never
+// touches.
+func checkStore(ctx context.Context, env Env) Check {
+	if env.StoreKind == credstore.KindFile {
+		return Check{Name: "credential store", Status: Warn,
+			Detail: fmt.Sprintf("profile %s keeps its refresh token in %s; the OS keychain is not used", env.Profile, env.StoreDetail),
+			Fix:    "to use the OS keychain: pingedge logout --profile " + env.Profile + ", then pingedge login --profile " + env.Profile + " --store keychain"}
+	}
+	c := checkKeychain(ctx, env)
+	c.Name = "credential store"
+	return c
+}
+
 func checkKeychain(ctx context.Context, env Env) Check {
 	c := Check{Name: "keychain"}
 	if env.Keyring == nil {
-		c.Status, c.Detail = Skip, "no keychain backend on this build"
+		c.Status, c.Detail = Fail, "the profile uses the OS keychain, but this build has no keychain backend"
+		c.Fix = "log in with --store file"
 		return c
 	}
 	kc := &credstore.Keychain{Backend: env.Keyring}
