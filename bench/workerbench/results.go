@@ -58,7 +58,13 @@ func (r *results) print(w io.Writer, ts []*target) {
 		if m == nil {
 			continue
 		}
-		fmt.Fprintf(w, "%-12s %10.0f %10.3f %10.3f %12.1f\n", name, median(m["rps"]), median(m["p50"]), median(m["p99"]), median(m["cold"]))
+		f := func(metric, format string) string {
+			if len(m[metric]) == 0 {
+				return "-"
+			}
+			return fmt.Sprintf(format, median(m[metric]))
+		}
+		fmt.Fprintf(w, "%-12s %10s %10s %10s %12s\n", name, f("rps", "%.0f"), f("p50", "%.3f"), f("p99", "%.3f"), f("cold", "%.1f"))
 	}
 	ratio := func(x, y float64) float64 { return x / y }
 	diff := func(x, y float64) float64 { return x - y }
@@ -80,7 +86,7 @@ func (r *results) print(w io.Writer, ts []*target) {
 		}
 		d := pairwise(r.v[name]["cold"], f["cold"], diff)
 		goal := ""
-		if strings.HasPrefix(name, "pingedge") {
+		if strings.HasPrefix(name, "pingedge") || name == "go-floor" {
 			goal = "; goal <= +50 ms"
 		}
 		fmt.Fprintf(w, "cold start %-11s - passthrough = %+.1f ms (median of paired starts, %s ms%s)\n", name, median(d), span(d), goal)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -148,8 +149,12 @@ func (e *env) buildTargets(ctx context.Context, o options) error {
 		}
 		all = append(all, e.pingedge(name, dir))
 	}
+	floor, err := e.goFloor(ctx, root, pdir, origin)
+	if err != nil {
+		return err
+	}
 	e.targets = pick(all, o.only)
-	e.cold = pick(append(all, &kv), o.only)
+	e.cold = pick(append(append([]*target{}, all...), &kv, floor), o.only)
 	if len(e.cold) == 0 {
 		return errors.New("-only picked no target")
 	}
@@ -184,6 +189,25 @@ func (e *env) adopt(name, from, built string) (string, error) {
 		}
 	}
 	return dir, nil
+}
+
+// goFloor builds bench/worker/gofloor, the Go runtime alone as a Worker, for the cold starts:
+// what Go's js/wasm port costs an isolate before any pingedge code runs.
+func (e *env) goFloor(ctx context.Context, root, pdir string, origin binding) (*target, error) {
+	dir := filepath.Join(e.dir, "gofloor")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "gofloor.wasm"), "./bench/worker/gofloor")
+	cmd.Dir, cmd.Env = root, append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build gofloor: %w\n%s", err, out)
+	}
+	return &target{name: "go-floor", bindings: []binding{origin}, modules: []module{
+		{"worker.mjs", "esModule", filepath.Join(root, "bench/worker/gofloor/worker.mjs")},
+		{"wasm_exec.js", "esModule", filepath.Join(pdir, "wasm_exec.js")},
+		{"gofloor.wasm", "wasm", filepath.Join(dir, "gofloor.wasm")},
+	}}, nil
 }
 
 func (e *env) policyFor(theirs []byte, built string) ([]byte, error) {
