@@ -19,8 +19,8 @@ type AccessLog struct {
 
 	mu    sync.Mutex // guards buf and the time stamp cache
 	buf   []byte
-	sec   int64  // the Unix second stamp holds, for the text format
-	stamp []byte // "15:04:05" of sec in the entry's location
+	sec   int64  // the Unix second stamp holds
+	stamp []byte // "15:04:05" of sec in the entry's location (text) or "2006-01-02T15:04:05" UTC (JSON)
 
 	wmu sync.Mutex // one write at a time, in order; guards out
 	out []byte
@@ -58,7 +58,7 @@ func NewAccessLog(w io.Writer, o AccessLogOptions) *AccessLog {
 func (l *AccessLog) Log(e Entry) {
 	l.mu.Lock()
 	if l.opts.JSON {
-		l.buf = appendJSONEntry(l.buf, e)
+		l.buf = l.appendJSONEntry(l.buf, e)
 	} else {
 		l.buf = l.appendText(l.buf, e)
 	}
@@ -161,9 +161,9 @@ func statusColor(c Palette, code int) string {
 // appendJSONEntry writes the fields of encoding/json's rendering of the old accessJSON struct,
 // in the same order: time (UTC, RFC 3339 with nanoseconds), method, path, status, bytes,
 // latency_ms, route, then upstream and refused when set.
-func appendJSONEntry(b []byte, e Entry) []byte {
+func (l *AccessLog) appendJSONEntry(b []byte, e Entry) []byte {
 	b = append(b, `{"time":"`...)
-	b = e.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = l.appendRFC3339Nano(b, e.Time.UTC())
 	b = append(b, `","method":`...)
 	b = AppendJSONString(b, e.Method)
 	b = append(b, `,"path":`...)
@@ -219,4 +219,23 @@ func appendFrac(b []byte, n int64, digits int, unit string) []byte {
 		b = append(b[:at], b[at+1:]...)
 	}
 	return append(b, unit...)
+}
+
+// appendRFC3339Nano is time.RFC3339Nano for a UTC time, with the date and time of day formatted
+// once per second: the fraction is all that changes from one request to the next.
+func (l *AccessLog) appendRFC3339Nano(b []byte, t time.Time) []byte {
+	if sec := t.Unix(); sec != l.sec || l.stamp == nil {
+		l.sec, l.stamp = sec, t.AppendFormat(l.stamp[:0], "2006-01-02T15:04:05")
+	}
+	b = append(b, l.stamp...)
+	if ns := t.Nanosecond(); ns != 0 {
+		b = append(b, '.')
+		at := len(b)
+		b = strconv.AppendInt(b, int64(ns)+1e9, 10) // a leading 1 keeps the fraction's leading zeros
+		b = append(b[:at], b[at+1:]...)
+		for b[len(b)-1] == '0' { // RFC3339Nano drops trailing zeros
+			b = b[:len(b)-1]
+		}
+	}
+	return append(b, 'Z')
 }

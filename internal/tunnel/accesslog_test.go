@@ -190,3 +190,18 @@ func TestAppendLatencyMatchesDurationString(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendRFC3339NanoMatchesTimeFormat(t *testing.T) {
+	l := &AccessLog{}
+	base := time.Date(2026, 11, 30, 23, 59, 58, 0, time.UTC)
+	for i := range 20000 {
+		at := base.Add(time.Duration(i) * 104_729 * time.Nanosecond * 977) // crosses seconds, varied fractions
+		if i%7 == 0 {
+			at = at.Truncate(time.Millisecond)
+		}
+		want := at.Format(time.RFC3339Nano)
+		if got := string(l.appendRFC3339Nano(nil, at)); got != want {
+			t.Fatalf("appendRFC3339Nano(%v) = %q, want %q", at, got, want)
+		}
+	}
+}
