@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/credstore"
 	"github.com/pingedge/pingedge/internal/hostileop"
+	"github.com/pingedge/pingedge/internal/login"
 	"github.com/pingedge/pingedge/internal/ui"
 )
 
@@ -119,5 +121,31 @@ func TestHostileAccessTokenIsRefused(t *testing.T) {
 	}
 	if bad := controlLines(out.String() + errOut.String()); len(bad) > 0 {
 		t.Fatalf("%q", bad)
+	}
+}
+
+// TestDeviceFlowHonoursTimeout: `login --no-browser --timeout 2s` gives up after 2 seconds of
+// real time, although the issuer's code lives 10 minutes (issue 12 item 5).
+func TestDeviceFlowHonoursTimeout(t *testing.T) {
+	h := newHostileCLI(t, hostileop.Config{Interval: "1", ExpiresIn: "600", PendingPolls: -1})
+	done := make(chan string, 1)
+	start := time.Now()
+	go func() {
+		var out, errOut strings.Builder
+		f := &Factory{
+			IO:     IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut},
+			Getenv: func(k string) string { return h.env[k] }, Now: time.Now, HTTP: h.http,
+			Global: &GlobalOptions{}, Keyring: h.kc, Sleep: login.SleepContext,
+		}
+		code := Run(h.t.Context(), f, h.loginArgs("--timeout", "2s"))
+		done <- fmt.Sprintf("exit %d: %s", code, errOut.String())
+	}()
+	select {
+	case res := <-done:
+		if took := time.Since(start); took > 8*time.Second || !strings.Contains(res, "exit 1") || !strings.Contains(res, "approved after 2s") || !strings.Contains(res, "longer --timeout") {
+			t.Fatalf("after %s: %s", took, res)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("login --timeout 2s still waiting after 20s")
 	}
 }

@@ -69,7 +69,7 @@ session can show one, and uses the device flow (a code to enter on any device) o
 	fl.StringVar(&opts.Store, "store", credstore.KindKeychain, "where the refresh token goes: keychain, or file (plain text, 0600)")
 	fl.BoolVar(&opts.NoBrowser, "no-browser", false, "print the sign-in URL instead of opening a browser")
 	fl.IntVar(&opts.Port, "port", 0, "loopback port for the browser's redirect (default: a free one)")
-	fl.DurationVar(&opts.Timeout, "timeout", login.DefaultTimeout, "how long to wait for the browser")
+	fl.DurationVar(&opts.Timeout, "timeout", login.DefaultTimeout, "how long to wait for the sign-in (device flow: until the code expires unless this is given)")
 	return cmd
 }
 
@@ -152,6 +152,9 @@ func (o *LoginOptions) validate(p config.Profile) error {
 	default:
 		return usageError("unknown --flow %q: use auto, pkce or device", p.Flow)
 	}
+	if o.changed("timeout") && o.Timeout <= 0 {
+		return usageError("--timeout %s must be positive, e.g. --timeout 2m", o.Timeout)
+	}
 	if p.Port < 0 || p.Port > 65535 {
 		return usageError("--port %d is not a port", p.Port)
 	}
@@ -161,8 +164,17 @@ func (o *LoginOptions) validate(p config.Profile) error {
 func (o *LoginOptions) params(name string, p config.Profile) login.Params {
 	return login.Params{
 		Profile: name, Issuer: p.Issuer, ClientID: p.ClientID, Scopes: p.Scopes, Resource: p.Resource,
-		Flow: p.Flow, NoBrowser: o.NoBrowser, Port: p.Port, Timeout: o.Timeout,
+		Flow: p.Flow, NoBrowser: o.NoBrowser, Port: p.Port, Timeout: o.timeout(),
 	}
+}
+
+// timeout is --timeout when given; otherwise zero, so the PKCE flow waits login.DefaultTimeout
+// and the device flow until its code expires (issue 12: --timeout bounds both flows).
+func (o *LoginOptions) timeout() time.Duration {
+	if o.changed("timeout") {
+		return o.Timeout
+	}
+	return 0
 }
 
 func saveProfile(file *config.File, name string, p config.Profile, path string) error {

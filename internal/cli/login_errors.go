@@ -32,6 +32,8 @@ func classifyLogin(err error) (int, string, bool) {
 		return ExitUsage, "pick another --port, or use --flow device", true
 	case errors.Is(err, login.ErrTimeout):
 		return ExitFailed, "finish signing in sooner (--timeout), or use --flow device", true
+	case errors.Is(err, login.ErrDeviceTimeout):
+		return ExitFailed, "run pingedge login again, with a longer --timeout if you need more time", true
 	case errors.Is(err, login.ErrDeviceCodeExpired), errors.Is(err, login.ErrAccessDenied):
 		return ExitFailed, "run pingedge login again", true
 	}

@@ -113,6 +113,14 @@ func (s *Server) SetRedirect(endpoint string, rd Redirect) {
 	s.cfg.Redirects[endpoint] = rd
 }
 
+// SetDeviceURIs replaces verification_uri and verification_uri_complete (which may need the
+// provider's own URL, known only once it listens).
+func (s *Server) SetDeviceURIs(uri, complete string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.VerificationURI, s.cfg.VerificationURIComplete = uri, complete
+}
+
 // redirected answers with the configured redirect for endpoint, if any.
 func (s *Server) redirected(w http.ResponseWriter, r *http.Request, endpoint string) bool {
 	s.mu.Lock()
@@ -158,11 +166,14 @@ func (s *Server) device(w http.ResponseWriter, r *http.Request) {
 	if s.redirected(w, r, "device") {
 		return
 	}
-	uri := or(s.cfg.VerificationURI, s.Issuer()+"/device")
+	s.mu.Lock()
+	cfg := s.cfg
+	s.mu.Unlock()
+	uri := or(cfg.VerificationURI, s.Issuer()+"/device")
 	body := fmt.Sprintf(`{"device_code":"dc-1","user_code":%s,"verification_uri":%s,"interval":%s,"expires_in":%s`,
-		quote(or(s.cfg.UserCode, "WDJB-MJHT")), quote(uri), or(s.cfg.Interval, "5"), or(s.cfg.ExpiresIn, "600"))
-	if s.cfg.VerificationURIComplete != "" {
-		body += `,"verification_uri_complete":` + quote(s.cfg.VerificationURIComplete)
+		quote(or(cfg.UserCode, "WDJB-MJHT")), quote(uri), or(cfg.Interval, "5"), or(cfg.ExpiresIn, "600"))
+	if cfg.VerificationURIComplete != "" {
+		body += `,"verification_uri_complete":` + quote(cfg.VerificationURIComplete)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	fmt.Fprint(w, body+"}")

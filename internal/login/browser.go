@@ -32,6 +32,11 @@ type SystemBrowser struct {
 }
 
 func (b SystemBrowser) Open(ctx context.Context, url string) error {
+	// The last line of defence before a URL becomes a program's argument: never an option, never
+	// a scheme other than https (or loopback http). Callers checked already; this holds for all.
+	if err := CheckOpenable(url); err != nil {
+		return fmt.Errorf("not opening a browser: the URL %w", err)
+	}
 	if env := b.Getenv("BROWSER"); env != "" {
 		return b.openWith(env, url)
 	}

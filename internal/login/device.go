@@ -38,15 +38,19 @@ func (l *loginRun) runDevice(ctx context.Context) (*tokenResponse, error) {
 	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
 		return nil, errors.New("start the device flow: the issuer's answer lacks device_code, user_code or verification_uri")
 	}
+	if err := l.checkVerificationURIs(&da); err != nil {
+		return nil, err
+	}
+	deadline, expiry := l.deviceDeadline(&da)
 	l.showDeviceCode(ctx, &da)
 	if l.env.OnDeviceCode != nil {
 		stop := l.env.OnDeviceCode(DeviceCode{
 			UserCode: da.UserCode, VerificationURI: da.VerificationURI,
-			VerificationURIComplete: da.VerificationURIComplete, ExpiresAt: l.expiresAt(&da),
+			VerificationURIComplete: da.VerificationURIComplete, ExpiresAt: deadline,
 		})
 		defer stop()
 	}
-	return l.pollDevice(ctx, &da)
+	return l.pollDevice(ctx, &da, deadline, expiry)
 }
 
 // DeviceCode is what the user needs to approve a device-flow login (RFC 8628 §3.3). The user code
@@ -54,15 +58,8 @@ func (l *loginRun) runDevice(ctx context.Context) (*tokenResponse, error) {
 type DeviceCode struct {
 	UserCode                string
 	VerificationURI         string
-	VerificationURIComplete string    // empty when the issuer gives none
-	ExpiresAt               time.Time // zero when the issuer gives no expires_in
-}
-
-func (l *loginRun) expiresAt(da *deviceAuth) time.Time {
-	if da.ExpiresIn <= 0 {
-		return time.Time{}
-	}
-	return l.env.Now().Add(time.Duration(da.ExpiresIn) * time.Second)
+	VerificationURIComplete string    // empty when the issuer gives none (or gave an unusable one)
+	ExpiresAt               time.Time // when pingedge stops waiting: the code's expiry or --timeout
 }
 
 func (l *loginRun) showDeviceCode(ctx context.Context, da *deviceAuth) {
@@ -73,63 +70,16 @@ func (l *loginRun) showDeviceCode(ctx context.Context, da *deviceAuth) {
 		open = da.VerificationURIComplete
 		fmt.Fprintf(w, "(or open %s, which fills in the code)\n", clean(da.VerificationURIComplete, 500))
 	}
+	if host, ok := foreignHost(l.md.Issuer, da.VerificationURI); !ok {
+		fmt.Fprintf(w, "warning: that page is on %s, not on the issuer's host %s: enter the code only if you know this page belongs to your sign-in service (a phishing page would ask for it)\n",
+			clean(host, 200), clean(hostOf(l.md.Issuer), 200))
+	}
 	if l.canOpen() {
 		if err := l.env.Browser.Open(ctx, open); err != nil {
 			l.env.Logf("could not open a browser: %v", err)
 		}
 	}
 	fmt.Fprintln(w, "Waiting for you to finish signing in (Ctrl-C to cancel)…")
-}
-
-// pollDevice polls at the issuer's interval (RFC 8628 §3.5): authorization_pending means wait,
-// slow_down adds 5 seconds to this and every later interval, access_denied and expired_token end
-// the flow. It also stops on its own when expires_in has passed.
-func (l *loginRun) pollDevice(ctx context.Context, da *deviceAuth) (*tokenResponse, error) {
-	interval := time.Duration(da.Interval) * time.Second
-	if interval <= 0 {
-		interval = 5 * time.Second // RFC 8628 §3.2: the default when interval is absent
-	}
-	var deadline time.Time
-	if da.ExpiresIn > 0 {
-		deadline = l.env.Now().Add(time.Duration(da.ExpiresIn) * time.Second)
-	}
-	form := url.Values{"grant_type": {deviceGrant}, "device_code": {da.DeviceCode}, "client_id": {l.p.ClientID}}
-	blips := 0
-	for {
-		if err := l.env.Sleep(ctx, interval); err != nil {
-			return nil, fmt.Errorf("login cancelled: %w", err)
-		}
-		if !deadline.IsZero() && l.env.Now().After(deadline) {
-			return nil, ErrDeviceCodeExpired
-		}
-		resp, err := tokenRequest(ctx, l.env.HTTP, l.md.TokenEndpoint, form)
-		if err == nil {
-			return resp, nil
-		}
-		var oe *OAuthError
-		var te *TransientError
-		switch {
-		case errors.As(err, &te) && blips < maxTransportRetries:
-			blips++
-			l.env.Logf("token endpoint unreachable (%v); retrying", te.Err)
-			continue
-		case !errors.As(err, &oe):
-			return nil, err
-		}
-		blips = 0
-		switch oe.Code {
-		case "authorization_pending":
-		case "slow_down":
-			interval += 5 * time.Second
-			l.env.Logf("the issuer asked pingedge to slow down; polling every %s", interval)
-		case "access_denied":
-			return nil, fmt.Errorf("%w in the browser", ErrAccessDenied)
-		case "expired_token":
-			return nil, ErrDeviceCodeExpired
-		default:
-			return nil, fmt.Errorf("device flow: %w", oe)
-		}
-	}
 }
 
 // SleepContext waits d or until ctx ends; it is the production Env.Sleep.

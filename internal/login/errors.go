@@ -25,6 +25,8 @@ var (
 	ErrAccessDenied = errors.New("sign-in was denied")
 	// ErrDeviceCodeExpired: the device code expired before the user finished (RFC 8628 §3.5).
 	ErrDeviceCodeExpired = errors.New("the sign-in code expired before sign-in finished")
+	// ErrDeviceTimeout: the caller's timeout passed before the device-flow sign-in was approved.
+	ErrDeviceTimeout = errors.New("timed out waiting for the sign-in to be approved")
 	// ErrTimeout: the browser never came back to the loopback redirect.
 	ErrTimeout = errors.New("timed out waiting for the browser to return to pingedge")
 	// ErrDiscovery: the issuer's discovery document could not be fetched or used.

@@ -18,7 +18,8 @@ import (
 // refresh token (offline_access, OIDC Core §11).
 var DefaultScopes = []string{"openid", "profile", "offline_access"}
 
-// DefaultTimeout bounds how long the PKCE flow waits for the browser.
+// DefaultTimeout bounds how long the PKCE flow waits for the browser when Params.Timeout is zero.
+// The device flow then waits until its code expires (at most maxDeviceLifetime).
 const DefaultTimeout = 5 * time.Minute
 
 // Params describe one login.
@@ -26,12 +27,12 @@ type Params struct {
 	Profile   string
 	Issuer    string
 	ClientID  string
-	Scopes    []string // DefaultScopes when empty
-	Resource  string   // RFC 8707 resource indicator, optional
-	Flow      string   // auto (default), pkce or device
-	NoBrowser bool     // print the URL instead of opening it
-	Port      int      // loopback port for PKCE; 0 picks a free one
-	Timeout   time.Duration
+	Scopes    []string      // DefaultScopes when empty
+	Resource  string        // RFC 8707 resource indicator, optional
+	Flow      string        // auto (default), pkce or device
+	NoBrowser bool          // print the URL instead of opening it
+	Port      int           // loopback port for PKCE; 0 picks a free one
+	Timeout   time.Duration // how long to wait for the sign-in; zero: DefaultTimeout (PKCE), the code's lifetime (device)
 }
 
 // Env holds the edges a login touches; all are injected.
@@ -110,9 +111,6 @@ func newLoginRun(p Params, env Env) (*loginRun, error) {
 	if len(p.Scopes) == 0 {
 		p.Scopes = DefaultScopes
 	}
-	if p.Timeout == 0 {
-		p.Timeout = DefaultTimeout
-	}
 	if env.Logf == nil {
 		env.Logf = func(string, ...any) {}
 	}
@@ -177,7 +175,11 @@ func (l *loginRun) runPKCE(ctx context.Context) (*tokenResponse, string, error) 
 	l.env.Logf("waiting for the browser on %s", redirect)
 	h := &callbackHandler{issuer: l.md.Issuer, issParam: l.md.IssParameterSupported, state: pp.state, result: make(chan callbackResult, 1)}
 	l.showAuthURL(ctx, u)
-	code, err := serveCallback(ctx, ln, h, l.p.Timeout)
+	timeout := l.p.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	code, err := serveCallback(ctx, ln, h, timeout)
 	if err != nil {
 		return nil, "", err
 	}
