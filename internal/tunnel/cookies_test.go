@@ -74,3 +74,33 @@ func TestWithoutLocalhostDomain(t *testing.T) {
 		}
 	}
 }
+
+// FuzzWithoutLocalhostDomain: whatever the upstream sends, no Domain attribute naming localhost
+// or a *.localhost name survives, and nothing else is changed or added.
+func FuzzWithoutLocalhostDomain(f *testing.F) {
+	for _, s := range []string{"a=1; Domain=localhost", "a=1;domain=.X.LOCALHOST.;Path=/", "a=1; Domain=example.com", "a", ";;;", "=; domain = localhost ;"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, c string) {
+		out := withoutLocalhostDomain(c)
+		parts := strings.Split(out, ";")
+		in := strings.Split(c, ";")
+		if parts[0] != in[0] {
+			t.Fatalf("%q -> %q changed the name=value pair", c, out)
+		}
+		j := 1
+		for _, p := range parts[1:] {
+			name, value, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if strings.EqualFold(strings.TrimSpace(name), "domain") && isLocalhostName(value) {
+				t.Fatalf("%q -> %q keeps %q", c, out, p)
+			}
+			for j < len(in) && in[j] != p {
+				j++
+			}
+			if j == len(in) {
+				t.Fatalf("%q -> %q: attribute %q is not from the input, in order", c, out, p)
+			}
+			j++
+		}
+	})
+}
