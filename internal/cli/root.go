@@ -26,7 +26,7 @@ func Main(args []string, io IOStreams, version string) int {
 		IO:      io,
 		Getenv:  os.Getenv,
 		Now:     time.Now,
-		HTTP:    defaultHTTPClient(),
+		HTTP:    withProgress(defaultHTTPClient(), io.ErrOut, slowAfter),
 		Version: version,
 		Global:  &GlobalOptions{},
 		Keyring: credstore.OSBackend{},
