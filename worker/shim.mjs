@@ -5,8 +5,9 @@
 // first request, because it draws random numbers and sets timers at start, which Workers
 // forbid in global scope. Each request is handed to Go as lines; Go answers with the decision
 // through __pingedgeHost.settle — before __pingedgeDecide returns when no I/O was needed (a
-// cached token, a refusal), later when it waited on a key fetch or KV — and this shim applies it: 401/403/400/503, or fetch() to the origin with the credentials and
-// client-sent identity headers stripped and the identity headers and request id set.
+// cached token, a refusal), later when it waited on a key fetch or KV — and this shim applies
+// it: 401/403/400/503, or fetch() to the origin with the credentials and client-sent identity
+// headers stripped and the identity headers and request id set.
 // A request the core allowed on a verified token is answered again from a memo of the core's
 // answer, without entering Go, until that token's validation result would leave the core's
 // cache (worker/bridge/memo.go says why this replays the core rather than deciding in JS).
