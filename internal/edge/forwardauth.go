@@ -19,8 +19,10 @@ func (s *Server) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 	if o.refusal == "" {
 		d = eng.Decide(r.Context(), verify.Request{Method: o.method, Path: o.target, Header: r.Header, RequestID: rid})
 	} else {
+		// The query stays out of the audit, as in every decision: it may carry a token.
+		path, _, _ := strings.Cut(o.target, "?")
 		d = verify.Decision{Status: http.StatusBadRequest, Reason: o.refusal,
-			Audit: verify.AuditRecord{Time: s.opts.Now(), RequestID: rid, Method: o.method, Path: o.target,
+			Audit: verify.AuditRecord{Time: s.opts.Now(), RequestID: rid, Method: o.method, Path: path,
 				Decision: "deny", Status: http.StatusBadRequest, Reason: o.refusal}}
 	}
 	h := w.Header()

@@ -52,7 +52,7 @@ func TestForwardAuthFromTrustedProxy(t *testing.T) {
 		ProxyNginx: {
 			{"own headers", "/auth", xo("GET", "/api/a?x=1"), 200, "alice", `"path":"/api/a"`},
 			{"own headers protected", "/auth", xo("POST", "/admin/x"), 403, "", ""},
-			{"spoofed X-Forwarded-Uri", "/auth", with(xo("GET", "/admin/users"), "X-Forwarded-Uri", "/healthz"), 403, "",
+			{"spoofed X-Forwarded-Uri", "/auth", with(xo("GET", "/admin/users?access_token=secret"), "X-Forwarded-Uri", "/healthz"), 403, "",
 				`"path":"/admin/users","decision":"deny","status":403,"reason":"original request: X-Forwarded-Uri sent, but nginx does not set it`},
 			{"spoofed X-Forwarded-Method", "/auth", with(xo("DELETE", "/public/a"), "X-Forwarded-Method", "GET"), 403, "", `"method":"DELETE"`},
 			{"spoofed X-Original-URL", "/auth", with(xo("GET", "/admin/x"), "X-Original-URL", "https://api.example.com/api/x"), 403, "", "X-Original-Url sent"},
@@ -130,8 +130,12 @@ func checkFA(t *testing.T, fa *running, token string, c faCase) {
 	if c.status == 200 && c.user != "" && resp.Header.Get("X-Auth-Roles") != "engineer" {
 		t.Errorf("X-Auth-Roles %q", resp.Header.Get("X-Auth-Roles"))
 	}
-	if line := auditLine(t, fa, rid); !strings.Contains(line, c.audit) {
+	line := auditLine(t, fa, rid)
+	if !strings.Contains(line, c.audit) {
 		t.Errorf("audit line lacks %q:\n%s", c.audit, line)
+	}
+	if strings.Contains(line, "secret") || strings.Contains(line, token) {
+		t.Errorf("audit line holds the query or the token:\n%s", line)
 	}
 }
 
