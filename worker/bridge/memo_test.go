@@ -49,3 +49,27 @@ func TestMemoOnlyVerifiedAllows(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMemoAuditTail: whatever the record holds, the shim's composition (its own time and id,
+// then AuditTail) is byte for byte the core's audit line for that request.
+func FuzzMemoAuditTail(f *testing.F) {
+	f.Add("alice", "/api/items", "allowed", "rules[2] /api/**", int64(1_800_000_000_123))
+	f.Add("\"<>&\u2028", "/a%2e/\xff", "", "", int64(0))
+	f.Fuzz(func(t *testing.T, sub, path, reason, rule string, ms int64) {
+		at := time.UnixMilli(ms % 4e12).UTC()
+		rec := verify.AuditRecord{Time: at, RequestID: "0123456789abcdef0123456789abcdef", Subject: sub, Method: "GET",
+			Path: path, Decision: "allow", Status: 200, Rule: rule, Reason: reason, Latency: time.Millisecond}
+		a := Answer{RequestID: rec.RequestID}
+		memo(&a, &verify.Policy{}, &verify.Decision{Allow: true, ValidUntil: at.Add(time.Minute), Audit: rec})
+		if a.AuditTail == "" {
+			t.Fatal("an allowed decision on a verified token was not memoised")
+		}
+		later, rid := at.Add(time.Second), "fedcba9876543210fedcba9876543210"
+		want := rec
+		want.Time, want.RequestID, want.Latency, want.Cached = later, rid, 0, true
+		got := `{"time":"` + later.Format(time.RFC3339Nano) + `","request_id":"` + rid + `",` + a.AuditTail
+		if got != string(want.AppendJSON(nil)) {
+			t.Fatalf("memo line %s\nwant      %s", got, want.AppendJSON(nil))
+		}
+	})
+}

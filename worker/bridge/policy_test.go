@@ -102,3 +102,28 @@ func exported(p *verify.Policy) verify.Policy {
 	}
 	return c
 }
+
+// FuzzDecodePolicy: any input either fails with an error or decodes to a policy that encodes
+// and decodes to itself; nothing panics.
+func FuzzDecodePolicy(f *testing.F) {
+	p, err := verify.ParsePolicy([]byte(fullPolicy))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(EncodePolicy(p))
+	f.Add(PolicyMagic + "\nissuer \"https://i\"\naudience \"a\"\nrule \"r\" \"/x\" \"\" \"0\"\nroles \"a\" \"b\"\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		p, err := DecodePolicy(in)
+		if err != nil {
+			return
+		}
+		enc := EncodePolicy(p)
+		q, err := DecodePolicy(enc)
+		if err != nil {
+			t.Fatalf("re-decode of %q: %v", enc, err)
+		}
+		if again := EncodePolicy(q); again != enc {
+			t.Fatalf("unstable:\n%s\n%s", enc, again)
+		}
+	})
+}
