@@ -55,8 +55,14 @@ type Factory struct {
 }
 
 // Paths resolves the config and state locations from the global flags and the environment.
+// The state directory is made ready first: moved from its old place, created 0700, refused when
+// others could write to it (config.PrepareStateDir).
 func (f *Factory) Paths() (config.Paths, error) {
-	return config.ResolvePaths(f.Global.Config, f.Getenv)
+	p, err := config.ResolvePaths(f.Global.Config, f.Getenv)
+	if err != nil {
+		return p, err
+	}
+	return p, config.PrepareStateDir(p)
 }
 
 // LoadConfig reads the config file and names the active profile.

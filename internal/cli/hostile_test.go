@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -147,5 +148,42 @@ func TestDeviceFlowHonoursTimeout(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("login --timeout 2s still waiting after 20s")
+	}
+}
+
+// TestStateLivesUnderXDGStateAndIsChecked: with the default paths the session (it holds the access
+// token) is written under ~/.local/state/pingedge, not ~/.config; one left at the old place is
+// moved there; a state directory others can write is refused with the command that fixes it.
+func TestStateLivesUnderXDGStateAndIsChecked(t *testing.T) {
+	h := newHostileCLI(t, hostileop.Config{})
+	home := h.env["HOME"]
+	delete(h.env, "PINGEDGE_CONFIG")
+	delete(h.env, "XDG_STATE_HOME")
+	var out, errOut strings.Builder
+	if code := h.run(&out, &errOut, h.loginArgs()...); code != 0 {
+		t.Fatalf("login: %s", errOut.String())
+	}
+	state := filepath.Join(home, ".local", "state", "pingedge")
+	legacy := filepath.Join(home, ".config", "pingedge", "state")
+	if _, err := os.Stat(filepath.Join(state, "sessions", "default.json")); err != nil {
+		t.Fatalf("session not under the XDG state directory: %v", err)
+	}
+	if _, err := os.Stat(legacy); err == nil {
+		t.Fatal("a state directory was created under ~/.config")
+	}
+	// An older pingedge's state directory is moved once, and the session keeps working.
+	if err := os.Rename(state, legacy); err != nil {
+		t.Fatal(err)
+	}
+	if code := h.run(&out, &errOut, "status"); code != 0 {
+		t.Fatalf("status after migration: %s", errOut.String())
+	}
+	if fi, err := os.Stat(filepath.Join(state, "sessions", "default.json")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("migrated session: %v %v", fi, err)
+	}
+	os.Chmod(state, 0o777)
+	errOut.Reset()
+	if code := h.run(&out, &errOut, "token"); code != ExitUsage || !strings.Contains(errOut.String(), "run chmod 700 "+state) {
+		t.Fatalf("token with a world-writable state directory: exit %d\n%s", code, errOut.String())
 	}
 }

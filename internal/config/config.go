@@ -57,28 +57,37 @@ type Env func(string) string
 // Paths says where pingedge keeps its files.
 type Paths struct {
 	ConfigFile string // the YAML profiles file
-	StateDir   string // locks, the opt-in file credential store, cached access tokens
+	StateDir   string // locks, the opt-in file credential store, cached sessions (access tokens)
+	// LegacyStateDir is where older versions kept the state (under the config directory); a
+	// state directory found there is moved to StateDir once (PrepareStateDir).
+	LegacyStateDir string
 }
 
 // ResolvePaths picks the config file: --config (flag), then PINGEDGE_CONFIG, then the user's config
 // dir (XDG_CONFIG_HOME on Linux, ~/Library/Application Support on macOS, %AppData% on Windows).
+// The state directory is PINGEDGE_STATE_DIR; else, beside a config file named explicitly (so a
+// --config setup stays self-contained); else the XDG state directory (defaultStateDir).
 func ResolvePaths(flagConfig string, env Env) (Paths, error) {
 	file := flagConfig
 	if file == "" {
 		file = env("PINGEDGE_CONFIG")
 	}
+	var p Paths
 	if file == "" {
 		dir, err := userConfigDir(env)
 		if err != nil {
 			return Paths{}, fmt.Errorf("find the config directory: %w (set PINGEDGE_CONFIG or --config)", err)
 		}
 		file = filepath.Join(dir, "pingedge", "config.yaml")
+		p.StateDir, p.LegacyStateDir = defaultStateDir(env, dir)
+	} else {
+		p.StateDir = filepath.Join(filepath.Dir(file), "state")
 	}
-	state := env("PINGEDGE_STATE_DIR")
-	if state == "" {
-		state = filepath.Join(filepath.Dir(file), "state")
+	p.ConfigFile = file
+	if s := env("PINGEDGE_STATE_DIR"); s != "" {
+		p.StateDir, p.LegacyStateDir = s, ""
 	}
-	return Paths{ConfigFile: file, StateDir: state}, nil
+	return p, nil
 }
 
 func userConfigDir(env Env) (string, error) {

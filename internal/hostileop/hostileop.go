@@ -121,6 +121,16 @@ func (s *Server) SetDeviceURIs(uri, complete string) {
 	s.cfg.VerificationURI, s.cfg.VerificationURIComplete = uri, complete
 }
 
+// SetEndpoint overrides one URL of the discovery document (token_endpoint, …).
+func (s *Server) SetEndpoint(field, url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.Endpoints == nil {
+		s.cfg.Endpoints = map[string]string{}
+	}
+	s.cfg.Endpoints[field] = url
+}
+
 // redirected answers with the configured redirect for endpoint, if any.
 func (s *Server) redirected(w http.ResponseWriter, r *http.Request, endpoint string) bool {
 	s.mu.Lock()
@@ -147,9 +157,11 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"id_token_signing_alg_values_supported":          []string{"RS256"},
 		"authorization_response_iss_parameter_supported": true,
 	}
+	s.mu.Lock()
 	for k, v := range s.cfg.Endpoints {
 		md[k] = v
 	}
+	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, md)
 }
 

@@ -68,6 +68,10 @@ func Logout(ctx context.Context, cfg SourceConfig) (*LogoutResult, error) {
 }
 
 func revokeAll(ctx context.Context, cfg SourceConfig, sess *Session, rt secret.String, res *LogoutResult) {
+	if err := checkSessionEndpoints(ctx, cfg, sess); err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("nothing was revoked at the issuer: %v", err))
+		return
+	}
 	if sess.RevocationEndpoint == "" {
 		res.Warnings = append(res.Warnings, "the issuer has no revocation endpoint: the tokens were deleted here but stay valid at the issuer until they expire")
 		return

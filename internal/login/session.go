@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/pingedge/pingedge/internal/config"
 	"github.com/pingedge/pingedge/internal/credstore"
 	"github.com/pingedge/pingedge/internal/secret"
 )
@@ -74,13 +76,14 @@ func PathsFor(stateDir, profile string) (StatePaths, error) {
 var errNoSession = errors.New("no session")
 
 // ReadSession loads a profile's session; errNoSession when there is none.
+//
+// The file holds an access token and names the endpoint the refresh token is posted to, so it is
+// checked like the credential file: owned by this user, mode 0600, in a directory no one else can
+// write (issue 16 item 7, issue 10 finding 6); otherwise it is refused with the fixing command.
 func ReadSession(path string) (*Session, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, errNoSession
-	}
+	b, err := readPrivate(path)
 	if err != nil {
-		return nil, fmt.Errorf("read session: %w", err)
+		return nil, err
 	}
 	var f sessionFile
 	if err := json.Unmarshal(b, &f); err != nil || f.Issuer == "" {
@@ -92,6 +95,28 @@ func ReadSession(path string) (*Session, error) {
 		Subject: f.Subject, Username: f.Username, Store: f.Store, Flow: f.Flow, LoggedInAt: f.LoggedInAt,
 		Access: secret.AccessToken{Value: secret.String(f.AccessToken), Expiry: f.AccessExpiry, IssuedAt: f.AccessIssuedAt},
 	}, nil
+}
+
+func readPrivate(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read session: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read session: %w", err)
+	}
+	if err := config.CheckPrivateFile(path, fi); err != nil {
+		return nil, err
+	}
+	if err := config.CheckPrivateDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(io.LimitReader(f, maxResponse))
 }
 
 // writeSession saves s atomically with mode 0600.

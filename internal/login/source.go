@@ -40,8 +40,9 @@ type Source struct {
 	paths StatePaths
 	sem   chan struct{} // capacity 1: the in-process refresh turn; a mutex that honours ctx
 
-	mu   sync.Mutex
-	sess *Session // the last session seen, from disk or from our own refresh
+	mu      sync.Mutex
+	sess    *Session // the last session seen, from disk or from our own refresh
+	trusted string   // the endpoints trust last accepted (session_trust.go)
 }
 
 // NewSource opens the profile's session. It fails with ErrLoginRequired when the profile has none.
@@ -100,10 +101,16 @@ func (s *Source) Token(ctx context.Context, minTTL time.Duration) (secret.Access
 	good := func(t secret.AccessToken) bool {
 		return t.Valid(s.cfg.Now(), minTTL) || !t.IssuedAt.Before(start) && t.Valid(s.cfg.Now(), 0)
 	}
-	if t := s.session().Access; good(t) {
-		return t, nil
+	if sess := s.session(); good(sess.Access) {
+		if err := s.trust(ctx, sess); err != nil {
+			return secret.AccessToken{}, err
+		}
+		return sess.Access, nil
 	}
 	if sess, err := ReadSession(s.paths.Session); err == nil && good(sess.Access) {
+		if err := s.trust(ctx, sess); err != nil {
+			return secret.AccessToken{}, err
+		}
 		s.setSession(sess)
 		return sess.Access, nil
 	}
@@ -140,6 +147,9 @@ func (s *Source) refreshOnce(ctx context.Context, good func(secret.AccessToken) 
 		return secret.AccessToken{}, notLoggedIn(s.cfg.Profile)
 	}
 	if err != nil {
+		return secret.AccessToken{}, err
+	}
+	if err := s.trust(ctx, sess); err != nil {
 		return secret.AccessToken{}, err
 	}
 	s.setSession(sess)

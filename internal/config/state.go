@@ -1,0 +1,111 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// defaultStateDir is where cached sessions, locks and the opt-in credential files live when no
+// config file was named: $XDG_STATE_HOME/pingedge, else ~/.local/state/pingedge (XDG Base
+// Directory spec), so dotfile sync of ~/.config never picks up an access token. macOS and
+// Windows keep it under the user config directory, where it always was there. legacy is the old
+// location (<config dir>/pingedge/state) to migrate from; empty when there is none to consider.
+func defaultStateDir(env Env, configDir string) (state, legacy string) {
+	legacy = filepath.Join(configDir, "pingedge", "state")
+	if os.PathSeparator != '/' || isDarwin() {
+		return legacy, ""
+	}
+	if x := env("XDG_STATE_HOME"); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "pingedge"), legacy
+	}
+	if h := env("HOME"); h != "" {
+		return filepath.Join(h, ".local", "state", "pingedge"), legacy
+	}
+	return legacy, ""
+}
+
+// PrepareStateDir makes the state directory ready for secrets: it moves a state directory left at
+// the legacy location there (once, keeping its modes), creates it 0700, and refuses one that
+// others could plant files in (issue 10 finding 6), naming the command that fixes it.
+func PrepareStateDir(p Paths) error {
+	if err := migrateState(p.LegacyStateDir, p.StateDir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p.StateDir, 0o700); err != nil {
+		return fmt.Errorf("create the state directory: %w", err)
+	}
+	return CheckPrivateDir(p.StateDir)
+}
+
+// migrateState renames legacy to state when state does not exist yet and legacy does. A rename
+// keeps the files' modes and owner and is atomic on one filesystem; across filesystems the user
+// gets the command to run.
+func migrateState(legacy, state string) error {
+	if legacy == "" || legacy == state {
+		return nil
+	}
+	if _, err := os.Lstat(state); !errors.Is(err, fs.ErrNotExist) {
+		return nil // already there (or unreadable: PrepareStateDir reports that)
+	}
+	if fi, err := os.Lstat(legacy); err != nil || !fi.IsDir() {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(state), 0o700); err != nil {
+		return fmt.Errorf("move the state directory to %s: %w", state, err)
+	}
+	if err := os.Rename(legacy, state); err != nil {
+		return fmt.Errorf("move the state directory from %s to %s: %w: run mv %s %s", legacy, state, err, legacy, state)
+	}
+	return nil
+}
+
+// CheckPrivateDir refuses a directory that another user owns or that group or others can write:
+// either could replace a session file and point pingedge's refresh at their own endpoint.
+func CheckPrivateDir(dir string) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("state directory: %w", err)
+	}
+	if runtime.GOOS == "windows" {
+		return nil // protected by the profile directory's ACL, not mode bits
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		if fi, err = os.Stat(dir); err != nil {
+			return fmt.Errorf("state directory: %w", err)
+		}
+	}
+	if uid, ok := ownerUID(fi); ok && uid != os.Getuid() {
+		return fmt.Errorf("%w: the state directory %s belongs to user id %d, not to you (%d): run sudo chown -R %d %s && chmod 700 %s",
+			ErrUnsafeState, dir, uid, os.Getuid(), os.Getuid(), dir, dir)
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%w: the state directory %s is writable by group or others (mode %v): run chmod 700 %s",
+			ErrUnsafeState, dir, fi.Mode().Perm(), dir)
+	}
+	return nil
+}
+
+// CheckPrivateFile refuses a file holding a token that others can read or write, or that another
+// user owns (like ssh does for private keys).
+func CheckPrivateFile(path string, fi fs.FileInfo) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	if uid, ok := ownerUID(fi); ok && uid != os.Getuid() {
+		return fmt.Errorf("%w: %s belongs to user id %d, not to you (%d): run rm %s, then log in again",
+			ErrUnsafeState, path, uid, os.Getuid(), path)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%w: %s is readable or writable by others (mode %v): run chmod 600 %s",
+			ErrUnsafeState, path, fi.Mode().Perm(), path)
+	}
+	return nil
+}
+
+// ErrUnsafeState marks a state directory or file with unsafe ownership or modes (exit 2: the
+// machine's configuration, not the network or the issuer, is at fault).
+var ErrUnsafeState = fmt.Errorf("%w: unsafe permissions", ErrInvalid)
