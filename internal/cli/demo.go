@@ -18,13 +18,12 @@ import (
 // DemoOptions are the inputs of `pingedge demo`.
 type DemoOptions struct {
 	f      *Factory
-	ctx    context.Context
 	Listen string
 	User   string
 }
 
 // NewCmdDemo builds `pingedge demo`.
-func NewCmdDemo(f *Factory, runF func(*DemoOptions) error) *cobra.Command {
+func NewCmdDemo(f *Factory, runF func(context.Context, *DemoOptions) error) *cobra.Command {
 	opts := &DemoOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -35,11 +34,10 @@ authorization code + PKCE login, and a tunnel. Then try the printed curl command
 Ctrl-C stops everything; nothing is left in the keychain or the config file.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.ctx = cmd.Context()
 			if runF != nil {
-				return runF(opts)
+				return runF(cmd.Context(), opts)
 			}
-			return demoRun(opts)
+			return demoRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Listen, "listen", "127.0.0.1:0", "tunnel address (loopback)")
@@ -47,14 +45,14 @@ Ctrl-C stops everything; nothing is left in the keychain or the config file.`,
 	return cmd
 }
 
-func demoRun(opts *DemoOptions) error {
+func demoRun(ctx context.Context, opts *DemoOptions) error {
 	f := opts.f
 	level := slog.LevelWarn
 	if f.Global.Verbose {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
-	err := demo.Run(opts.ctx, demo.Options{
+	err := demo.Run(ctx, demo.Options{
 		Listen: opts.Listen, User: opts.User, Logger: logger,
 		Ready:     func(info demo.Info) { printDemo(f, info) },
 		AccessLog: func(e tunnel.Entry) { demoAccessLog(f.IO.ErrOut, e) },
@@ -64,7 +62,7 @@ func demoRun(opts *DemoOptions) error {
 	if errors.Is(err, demo.ErrNoSuchUser) {
 		return &ExitError{Code: ExitUsage, Err: err, Hint: "pingedge demo --user bob"}
 	}
-	if err != nil && opts.ctx.Err() == nil {
+	if err != nil && ctx.Err() == nil {
 		return err
 	}
 	fmt.Fprintln(f.IO.ErrOut, "demo stopped; nothing was left behind")

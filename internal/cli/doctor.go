@@ -15,14 +15,13 @@ import (
 
 // DoctorOptions are the inputs of `pingedge doctor`.
 type DoctorOptions struct {
-	f   *Factory
-	ctx context.Context
+	f *Factory
 	// Issuer overrides the profile's issuer (check one before logging in).
 	Issuer string
 }
 
 // NewCmdDoctor builds `pingedge doctor`.
-func NewCmdDoctor(f *Factory, runF func(*DoctorOptions) error) *cobra.Command {
+func NewCmdDoctor(f *Factory, runF func(context.Context, *DoctorOptions) error) *cobra.Command {
 	opts := &DoctorOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "doctor",
@@ -33,23 +32,22 @@ the issuer, proxy and CA settings, and the profile's token state. Each line says
 failed and, when it failed, what to do. Exits 1 when a check failed.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.ctx = cmd.Context()
 			if runF != nil {
-				return runF(opts)
+				return runF(cmd.Context(), opts)
 			}
-			return doctorRun(opts)
+			return doctorRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Issuer, "issuer", "", "check this issuer instead of the profile's")
 	return cmd
 }
 
-func doctorRun(opts *DoctorOptions) error {
+func doctorRun(ctx context.Context, opts *DoctorOptions) error {
 	env, err := doctorEnv(opts)
 	if err != nil {
 		return err
 	}
-	checks := doctor.Run(opts.ctx, env)
+	checks := doctor.Run(ctx, env)
 	if err := renderDoctor(opts.f, checks); err != nil {
 		return err
 	}

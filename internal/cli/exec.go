@@ -22,8 +22,7 @@ const (
 
 // ExecOptions are the inputs of `pingedge exec`.
 type ExecOptions struct {
-	f   *Factory
-	ctx context.Context
+	f *Factory
 
 	MinTTL    time.Duration
 	minTTLSet bool     // --min-ttl given: warn when the issuer's tokens are shorter
@@ -31,7 +30,7 @@ type ExecOptions struct {
 }
 
 // NewCmdExec builds `pingedge exec`.
-func NewCmdExec(f *Factory, runF func(*ExecOptions) error) *cobra.Command {
+func NewCmdExec(f *Factory, runF func(context.Context, *ExecOptions) error) *cobra.Command {
 	opts := &ExecOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "exec [--min-ttl DUR] -- CMD [ARGS...]",
@@ -47,12 +46,12 @@ The token cannot be refreshed inside a running command: for long-running program
   pingedge exec --min-ttl 30m -- ./integration-tests.sh`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ctx, opts.Args = cmd.Context(), args
+			opts.Args = args
 			opts.minTTLSet = cmd.Flags().Changed("min-ttl")
 			if runF != nil {
-				return runF(opts)
+				return runF(cmd.Context(), opts)
 			}
-			return execRun(opts)
+			return execRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().SetInterspersed(false) // flags after CMD belong to CMD, even without --
@@ -60,7 +59,7 @@ The token cannot be refreshed inside a running command: for long-running program
 	return cmd
 }
 
-func execRun(opts *ExecOptions) error {
+func execRun(ctx context.Context, opts *ExecOptions) error {
 	if opts.MinTTL < 0 {
 		return usageError("--min-ttl must not be negative")
 	}
@@ -72,11 +71,11 @@ func execRun(opts *ExecOptions) error {
 		}
 		return &ExitError{Code: code, Err: fmt.Errorf("run %s: %w", opts.Args[0], err), Hint: "check the command name and PATH"}
 	}
-	src, err := opts.f.TokenSource(opts.ctx)
+	src, err := opts.f.TokenSource(ctx)
 	if err != nil {
 		return err
 	}
-	tok, err := src.Token(opts.ctx, opts.MinTTL)
+	tok, err := src.Token(ctx, opts.MinTTL)
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,7 @@ import (
 
 // InspectOptions are the inputs of `pingedge inspect`.
 type InspectOptions struct {
-	f   *Factory
-	ctx context.Context
+	f *Factory
 
 	Token       string // argument, or "-" for stdin
 	FromProfile bool   // no argument: the profile's current token (an empty argument is an error)
@@ -34,7 +33,7 @@ type InspectOptions struct {
 }
 
 // NewCmdInspect builds `pingedge inspect`.
-func NewCmdInspect(f *Factory, runF func(*InspectOptions) error) *cobra.Command {
+func NewCmdInspect(f *Factory, runF func(context.Context, *InspectOptions) error) *cobra.Command {
 	opts := &InspectOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "inspect [TOKEN|-]",
@@ -56,15 +55,14 @@ failed or the request would be denied.`,
   pingedge token | pingedge inspect --verify --issuer https://auth.pingone.com/ENV/as --audience https://api.example.com -`,
 		Args: usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ctx = cmd.Context()
 			opts.methodSet = cmd.Flags().Changed("method")
 			if opts.FromProfile = len(args) == 0; !opts.FromProfile {
 				opts.Token = args[0]
 			}
 			if runF != nil {
-				return runF(opts)
+				return runF(cmd.Context(), opts)
 			}
-			return inspectRun(opts)
+			return inspectRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Verify, "verify", false, "also verify, showing each check (implied by --policy and --issuer)")
@@ -75,15 +73,15 @@ failed or the request would be denied.`,
 	return cmd
 }
 
-func inspectRun(opts *InspectOptions) error {
+func inspectRun(ctx context.Context, opts *InspectOptions) error {
 	if err := opts.checkFlags(); err != nil {
 		return err
 	}
-	token, err := opts.token()
+	token, err := opts.token(ctx)
 	if err != nil {
 		return err
 	}
-	res, err := opts.check(token)
+	res, err := opts.check(ctx, token)
 	if err != nil {
 		return err
 	}
@@ -101,15 +99,15 @@ func inspectRun(opts *InspectOptions) error {
 }
 
 // token resolves the argument: a token, "-" for stdin, or the profile's current access token.
-func (o *InspectOptions) token() (string, error) {
+func (o *InspectOptions) token(ctx context.Context) (string, error) {
 	if !o.FromProfile {
 		return readToken(o.f, o.Token)
 	}
-	src, err := o.f.TokenSource(o.ctx)
+	src, err := o.f.TokenSource(ctx)
 	if err != nil {
 		return "", err
 	}
-	tok, err := src.Token(o.ctx, 0)
+	tok, err := src.Token(ctx, 0)
 	if err != nil {
 		return "", err
 	}

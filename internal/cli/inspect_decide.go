@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,7 +38,7 @@ func (o *InspectOptions) wantsVerify() bool {
 
 // check verifies the token (when asked) and decides --method --path against the policy. The
 // decision goes through Engine.Decide, the same call the gateway and the Worker make.
-func (o *InspectOptions) check(token string) (inspectResult, error) {
+func (o *InspectOptions) check(ctx context.Context, token string) (inspectResult, error) {
 	res := inspectResult{method: strings.ToUpper(o.Method)}
 	if !o.wantsVerify() {
 		return res, nil
@@ -46,12 +47,12 @@ func (o *InspectOptions) check(token string) (inspectResult, error) {
 	if err != nil {
 		return res, err
 	}
-	res.report = engine.Explain(o.ctx, token)
+	res.report = engine.Explain(ctx, token)
 	if p := engine.Policy(); p.RolesClaim != "" {
 		o.RolesClaim = p.RolesClaim
 	}
 	if o.Path != "" {
-		d := engine.Decide(o.ctx, verify.Request{Method: res.method, Path: o.Path, Token: token})
+		d := engine.Decide(ctx, verify.Request{Method: res.method, Path: o.Path, Token: token})
 		res.decision = &d
 	}
 	return res, nil

@@ -17,8 +17,7 @@ import (
 
 // LoginOptions are the inputs of `pingedge login`. Flags left unset keep the saved profile's values.
 type LoginOptions struct {
-	f   *Factory
-	ctx context.Context
+	f *Factory
 
 	Issuer     string
 	PingOneEnv string
@@ -36,7 +35,7 @@ type LoginOptions struct {
 }
 
 // NewCmdLogin builds `pingedge login`.
-func NewCmdLogin(f *Factory, runF func(*LoginOptions) error) *cobra.Command {
+func NewCmdLogin(f *Factory, runF func(context.Context, *LoginOptions) error) *cobra.Command {
 	opts := &LoginOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "login",
@@ -51,11 +50,11 @@ session can show one, and uses the device flow (a code to enter on any device) o
   pingedge login --profile staging --no-browser`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.ctx, opts.changed = cmd.Context(), cmd.Flags().Changed
+			opts.changed = cmd.Flags().Changed
 			if runF != nil {
-				return runF(opts)
+				return runF(cmd.Context(), opts)
 			}
-			return loginRun(opts)
+			return loginRun(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -73,7 +72,7 @@ session can show one, and uses the device flow (a code to enter on any device) o
 	return cmd
 }
 
-func loginRun(opts *LoginOptions) error {
+func loginRun(ctx context.Context, opts *LoginOptions) error {
 	f := opts.f
 	file, name, paths, err := f.LoadConfig()
 	if err != nil {
@@ -90,7 +89,7 @@ func loginRun(opts *LoginOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := login.Login(opts.ctx, opts.params(name, prof), login.Env{
+	res, err := login.Login(ctx, opts.params(name, prof), login.Env{
 		HTTP: f.HTTP, Now: f.Now, Sleep: f.Sleep, Browser: f.Browser, CanOpenBrowser: f.canOpenBrowser(),
 		Prompt: f.IO.ErrOut, Logf: f.verboseLog(), Store: store, StateDir: paths.StateDir,
 		OnDeviceCode: f.deviceCodeDisplay(),

@@ -16,14 +16,13 @@ import (
 
 // LogoutOptions are the inputs of `pingedge logout`.
 type LogoutOptions struct {
-	f   *Factory
-	ctx context.Context
+	f *Factory
 
 	All bool
 }
 
 // NewCmdLogout builds `pingedge logout`.
-func NewCmdLogout(f *Factory, runF func(*LogoutOptions) error) *cobra.Command {
+func NewCmdLogout(f *Factory, runF func(context.Context, *LogoutOptions) error) *cobra.Command {
 	opts := &LogoutOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "logout",
@@ -33,18 +32,17 @@ them locally. When the issuer cannot be reached they are still deleted here, wit
 The profile's settings stay in the config file, so "pingedge login" signs in again.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.ctx = cmd.Context()
 			if runF != nil {
-				return runF(opts)
+				return runF(cmd.Context(), opts)
 			}
-			return logoutRun(opts)
+			return logoutRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.All, "all", false, "log out of every profile")
 	return cmd
 }
 
-func logoutRun(opts *LogoutOptions) error {
+func logoutRun(ctx context.Context, opts *LogoutOptions) error {
 	f := opts.f
 	file, name, paths, err := f.LoadConfig()
 	if err != nil {
@@ -59,7 +57,7 @@ func logoutRun(opts *LogoutOptions) error {
 	}
 	var results []*login.LogoutResult
 	for _, n := range names {
-		res, err := logoutOne(opts.ctx, f, file, n, paths)
+		res, err := logoutOne(ctx, f, file, n, paths)
 		if err != nil {
 			return err
 		}

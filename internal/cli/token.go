@@ -13,8 +13,7 @@ import (
 
 // TokenOptions are the inputs of `pingedge token`.
 type TokenOptions struct {
-	f   *Factory
-	ctx context.Context
+	f *Factory
 
 	MinTTL time.Duration
 	Format string // raw, header, json or k8s
@@ -23,7 +22,7 @@ type TokenOptions struct {
 }
 
 // NewCmdToken builds `pingedge token`.
-func NewCmdToken(f *Factory, runF func(*TokenOptions) error) *cobra.Command {
+func NewCmdToken(f *Factory, runF func(context.Context, *TokenOptions) error) *cobra.Command {
 	opts := &TokenOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "token",
@@ -39,15 +38,14 @@ plugin).`,
   pingedge token --min-ttl 10m --format json`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.ctx = cmd.Context()
 			opts.minTTLSet = cmd.Flags().Changed("min-ttl")
 			if !cmd.Flags().Changed("format") && f.Global.JSON() {
 				opts.Format = "json"
 			}
 			if runF != nil {
-				return runF(opts)
+				return runF(cmd.Context(), opts)
 			}
-			return tokenRun(opts)
+			return tokenRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().DurationVar(&opts.MinTTL, "min-ttl", defaultMinTTL, "refresh unless the token stays valid at least this long (warns when the issuer's tokens are shorter)")
@@ -55,7 +53,7 @@ plugin).`,
 	return cmd
 }
 
-func tokenRun(opts *TokenOptions) error {
+func tokenRun(ctx context.Context, opts *TokenOptions) error {
 	switch opts.Format {
 	case "raw", "header", "json", "k8s":
 	default:
@@ -64,11 +62,11 @@ func tokenRun(opts *TokenOptions) error {
 	if opts.MinTTL < 0 {
 		return usageError("--min-ttl must not be negative")
 	}
-	src, err := opts.f.TokenSource(opts.ctx)
+	src, err := opts.f.TokenSource(ctx)
 	if err != nil {
 		return err
 	}
-	tok, err := src.Token(opts.ctx, opts.MinTTL)
+	tok, err := src.Token(ctx, opts.MinTTL)
 	if err != nil {
 		return err
 	}

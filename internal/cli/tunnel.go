@@ -20,8 +20,7 @@ const defaultListen = "127.0.0.1:8080"
 
 // TunnelOptions are the inputs of `pingedge tunnel`.
 type TunnelOptions struct {
-	f   *Factory
-	ctx context.Context
+	f *Factory
 
 	To           string
 	Listen       string
@@ -36,7 +35,7 @@ type TunnelOptions struct {
 }
 
 // NewCmdTunnel builds `pingedge tunnel`.
-func NewCmdTunnel(f *Factory, runF func(*TunnelOptions) error) *cobra.Command {
+func NewCmdTunnel(f *Factory, runF func(context.Context, *TunnelOptions) error) *cobra.Command {
 	opts := &TunnelOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "tunnel",
@@ -62,11 +61,10 @@ warnings go to stderr. Ctrl-C lets running requests finish, then exits 0.`,
   pingedge tunnel --to https://api.example.com --allow-origin http://localhost:3000`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.ctx = cmd.Context()
 			if runF != nil {
-				return runF(opts)
+				return runF(cmd.Context(), opts)
 			}
-			return tunnelRun(opts)
+			return tunnelRun(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -89,17 +87,17 @@ type tunnelPlan struct {
 	listen  string
 }
 
-func tunnelRun(opts *TunnelOptions) error {
+func tunnelRun(ctx context.Context, opts *TunnelOptions) error {
 	f := opts.f
 	plan, err := planTunnel(opts)
 	if err != nil {
 		return err
 	}
-	src, err := f.TokenSource(opts.ctx)
+	src, err := f.TokenSource(ctx)
 	if err != nil {
 		return err
 	}
-	tok, err := src.Token(opts.ctx, 0)
+	tok, err := src.Token(ctx, 0)
 	if errors.Is(err, login.ErrLoginRequired) {
 		return err
 	}
@@ -131,7 +129,7 @@ func tunnelRun(opts *TunnelOptions) error {
 		url: listenURL(ln), routes: plan.routes, issuer: ui.Sanitize(src.Issuer()), user: ui.Sanitize(firstNonEmpty(src.Username(), src.Subject())),
 		expiry: tok.Expiry, opts: opts, remote: opts.AllowRemote && isRemote(ln),
 	})
-	if err := t.Serve(opts.ctx, ln); err != nil {
+	if err := t.Serve(ctx, ln); err != nil {
 		return err
 	}
 	_ = alog.Close()

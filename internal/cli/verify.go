@@ -20,8 +20,7 @@ import (
 
 // VerifyOptions are the inputs of `pingedge verify`.
 type VerifyOptions struct {
-	f   *Factory
-	ctx context.Context
+	f *Factory
 
 	Engine EngineFlags
 	Method string
@@ -48,7 +47,7 @@ func (e *EngineFlags) register(fs *pflag.FlagSet) {
 }
 
 // NewCmdVerify builds `pingedge verify`.
-func NewCmdVerify(f *Factory, runF func(*VerifyOptions) error) *cobra.Command {
+func NewCmdVerify(f *Factory, runF func(context.Context, *VerifyOptions) error) *cobra.Command {
 	opts := &VerifyOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "verify [TOKEN|-]",
@@ -66,12 +65,12 @@ The token is the argument, or "-" to read it from stdin. Exit 0: valid (and allo
   pingedge verify --policy policy.yaml --jwks ./jwks.json -o json - < token.txt`,
 		Args: tokenArg(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.ctx, opts.Token = cmd.Context(), args[0]
+			opts.Token = args[0]
 			opts.methodSet = cmd.Flags().Changed("method")
 			if runF != nil {
-				return runF(opts)
+				return runF(cmd.Context(), opts)
 			}
-			return verifyRun(opts)
+			return verifyRun(cmd.Context(), opts)
 		},
 	}
 	opts.Engine.register(cmd.Flags())
@@ -97,7 +96,7 @@ type verifyResult struct {
 // "valid" cannot be read as "allowed" (the policy may deny every path).
 const notDecided = "token valid; no request decided: pass --path P (and --method M) to ask the policy"
 
-func verifyRun(opts *VerifyOptions) error {
+func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 	token, err := readToken(opts.f, opts.Token)
 	if err != nil {
 		return err
@@ -110,7 +109,7 @@ func verifyRun(opts *VerifyOptions) error {
 		return err
 	}
 	res := verifyResult{}
-	claims, verr := engine.Verify(opts.ctx, token)
+	claims, verr := engine.Verify(ctx, token)
 	res.Valid, res.Reason, res.Kind = verr == nil, verify.Reason(verr), verify.Kind(verr)
 	if claims != nil {
 		res.Claims = claimsMap(claims)
@@ -119,7 +118,7 @@ func verifyRun(opts *VerifyOptions) error {
 		res.Note = notDecided
 	}
 	if verr == nil && opts.Path != "" {
-		d := engine.Decide(opts.ctx, verify.Request{Method: opts.Method, Path: opts.Path, Token: token})
+		d := engine.Decide(ctx, verify.Request{Method: opts.Method, Path: opts.Path, Token: token})
 		allowed := d.Allow
 		res.Allowed, res.Status, res.Rule, res.Reason = &allowed, d.Status, d.Rule, d.Reason
 	}

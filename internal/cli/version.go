@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -23,7 +24,7 @@ type VersionInfo struct {
 }
 
 // NewCmdVersion builds `pingedge version`.
-func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command {
+func NewCmdVersion(f *Factory, runF func(context.Context, *VersionOptions) error) *cobra.Command {
 	opts := &VersionOptions{f: f}
 	return &cobra.Command{
 		Use:   "version",
@@ -31,7 +32,7 @@ func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command 
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
-				return runF(opts)
+				return runF(cmd.Context(), opts)
 			}
 			return versionRun(opts)
 		},
