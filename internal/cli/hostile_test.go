@@ -85,7 +85,7 @@ func TestHostileIssuerCannotDriveTheTerminal(t *testing.T) {
 		AccessClaims: map[string]any{"roles": []string{"admin" + hostileNames}, hostileNames: hostileNames, "scope": "openid " + hostileNames},
 	})
 	cmds := [][]string{
-		h.loginArgs("-v"), {"status"}, {"whoami", "-v"}, {"token", "-v"}, {"inspect"},
+		h.loginArgs("-v"), {"status"}, {"status", "--all"}, {"profiles"}, {"whoami", "-v"}, {"token", "-v"}, {"inspect"},
 		{"inspect", "--verify", "--issuer", h.op.Issuer(), "--audience", "https://other.example"},
 		{"doctor"}, {"logout", "-v"},
 	}
@@ -95,8 +95,10 @@ func TestHostileIssuerCannotDriveTheTerminal(t *testing.T) {
 		if strings.Contains(out.String()+errOut.String(), "panic") {
 			t.Fatalf("pingedge %s panicked", args[0])
 		}
-		if args[0] == "login" && code != 0 {
-			t.Fatalf("login: exit %d\n%s", code, errOut.String())
+		// Each command must get as far as showing the hostile strings: only inspect --verify
+		// (wrong audience) and doctor (an http issuer is a finding) may fail.
+		if code != 0 && !(args[0] == "inspect" && len(args) > 1) && args[0] != "doctor" {
+			t.Fatalf("pingedge %s: exit %d\n%s", strings.Join(args, " "), code, errOut.String())
 		}
 		for stream, text := range map[string]string{"stdout": out.String(), "stderr": errOut.String()} {
 			if args[0] == "token" && stream == "stdout" {

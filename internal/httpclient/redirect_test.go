@@ -73,3 +73,33 @@ func TestRedirectErrorNeverQuotesTheQuery(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// FuzzCheckRedirect: for any Location, a request that carries a secret is never redirected, and
+// a GET is redirected only to https or (from loopback http) to loopback http.
+func FuzzCheckRedirect(f *testing.F) {
+	for _, s := range []string{"https://evil.example/", "http://evil.example/", "http://127.0.0.1/", "http://x.localhost/", "ftp://a/", "//evil/"} {
+		f.Add(s, "http://127.0.0.1:8/jwks")
+		f.Add(s, "https://idp.example.com/.well-known/openid-configuration")
+	}
+	f.Fuzz(func(t *testing.T, location, from string) {
+		target, err1 := url.Parse(location)
+		src, err2 := url.Parse(from)
+		if err1 != nil || err2 != nil || target.Scheme == "" || src.Scheme == "" {
+			return
+		}
+		for _, method := range []string{http.MethodPost, http.MethodGet} {
+			first := &http.Request{Method: method, URL: src, Header: http.Header{}}
+			next := (&http.Request{Method: http.MethodGet, URL: target, Header: http.Header{}}).WithContext(context.Background())
+			err := CheckRedirect(next, []*http.Request{first.WithContext(context.Background())})
+			if err != nil {
+				continue
+			}
+			if method == http.MethodPost {
+				t.Fatalf("POST %s redirected to %s", from, location)
+			}
+			if target.Scheme != "https" && !(target.Scheme == "http" && src.Scheme == "http" && IsLoopbackHost(src.Hostname()) && IsLoopbackHost(target.Hostname())) {
+				t.Fatalf("GET %s redirected to %s", from, location)
+			}
+		}
+	})
+}
