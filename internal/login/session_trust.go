@@ -42,24 +42,31 @@ func errForeignSession(profile, path, endpoint string) error {
 }
 
 // trust checks sess's endpoints: free when they are on the issuer's origin, one discovery when
-// not (remembered for the life of the Source).
+// not. A session already checked (the same *Session, replaced only when a refresh or another
+// process writes a new one) costs one mutex: Token's in-memory path stays allocation-free.
 func (s *Source) trust(ctx context.Context, sess *Session) error {
-	foreign := sess.foreignEndpoints()
-	if len(foreign) == 0 {
-		return nil
-	}
-	key := sess.Issuer + "\n" + sess.TokenEndpoint + "\n" + sess.RevocationEndpoint
 	s.mu.Lock()
-	ok := s.trusted == key
+	done := s.trustedSess == sess
 	s.mu.Unlock()
-	if ok {
+	if done {
 		return nil
 	}
-	if err := matchDiscovery(ctx, s.cfg, sess); err != nil {
-		return err
+	if len(sess.foreignEndpoints()) > 0 {
+		key := sess.Issuer + "\n" + sess.TokenEndpoint + "\n" + sess.RevocationEndpoint
+		s.mu.Lock()
+		known := s.trusted == key
+		s.mu.Unlock()
+		if !known {
+			if err := matchDiscovery(ctx, s.cfg, sess); err != nil {
+				return err
+			}
+		}
+		s.mu.Lock()
+		s.trusted = key
+		s.mu.Unlock()
 	}
 	s.mu.Lock()
-	s.trusted = key
+	s.trustedSess = sess
 	s.mu.Unlock()
 	return nil
 }

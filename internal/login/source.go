@@ -40,9 +40,10 @@ type Source struct {
 	paths StatePaths
 	sem   chan struct{} // capacity 1: the in-process refresh turn; a mutex that honours ctx
 
-	mu      sync.Mutex
-	sess    *Session // the last session seen, from disk or from our own refresh
-	trusted string   // the endpoints trust last accepted (session_trust.go)
+	mu          sync.Mutex
+	sess        *Session // the last session seen, from disk or from our own refresh
+	trusted     string   // the cross-origin endpoints discovery last confirmed (session_trust.go)
+	trustedSess *Session // the session trust last accepted
 }
 
 // NewSource opens the profile's session. It fails with ErrLoginRequired when the profile has none.
