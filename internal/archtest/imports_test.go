@@ -30,7 +30,9 @@ var allowed = map[string][]string{
 	"internal/secret":     {},
 	"internal/ui":         {},
 	"internal/devop":      {},
-	"internal/login":      {"internal/config", "internal/credstore", "internal/secret"},
+	"internal/login":      {"internal/config", "internal/credstore", "internal/secret", "internal/httpclient"},
+	"internal/httpclient": {"internal/config"},
+	"internal/hostileop":  {},
 }
 
 // devopUsers may import the OpenID provider; nothing on the login, tunnel or edge path may.
@@ -66,6 +68,8 @@ func check(pkg, imp string) string {
 		return "only cmd/pingedge and tools may import the command layer"
 	case imp == "internal/devop" && !slices.Contains(devopUsers, pkg):
 		return "the OpenID provider is for the demo and tests only"
+	case imp == "internal/hostileop":
+		return "the hostile OpenID provider is for attack tests only"
 	}
 	return ""
 }
