@@ -52,6 +52,12 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		level = slog.LevelInfo
 	}
 	logger := slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: level}))
+	// zitadel/oidc, behind the demo issuer, logs every device-flow poll through slog.Default and
+	// offers no other logger (op.WithLogger has no effect); for the life of the demo, which is
+	// the whole process, the default is the demo's own logger at the demo's level.
+	prev := slog.Default()
+	slog.SetDefault(logger)
+	defer slog.SetDefault(prev)
 	err := demo.Run(ctx, demo.Options{
 		Listen: opts.Listen, User: opts.User, Logger: logger,
 		Ready:     func(info demo.Info) { printDemo(f, info) },

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -46,7 +47,10 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	cmd, err := root.ExecuteContextC(ctx)
 	if err != nil {
 		if isUnknownCommand(err) {
-			err = &ExitError{Code: ExitUsage, Err: err}
+			// cobra indents its "Did you mean this?" suggestions with a tab, which the error
+			// renderer would show escaped; two spaces read the same.
+			msg := strings.ReplaceAll(strings.TrimSpace(err.Error()), "\t", "  ")
+			err = &ExitError{Code: ExitUsage, Err: errors.New(msg)}
 		}
 		return reportError(f, cmd, err)
 	}

@@ -85,7 +85,7 @@ func warnShortToken(f *Factory, tok secret.AccessToken, minTTL time.Duration) {
 	}
 	if left := tok.Expiry.Sub(f.Now()); left < minTTL {
 		fmt.Fprintf(f.IO.ErrOut, "%s this access token expires in %s, before --min-ttl %s: the issuer's tokens live shorter than that\n",
-			f.ErrStyles().Warn.Render("warning:"), inWords(left), minTTL)
+			f.ErrStyles().Warn.Render("warning:"), humanDuration(left), minTTL)
 	}
 }
 
