@@ -189,3 +189,26 @@ func TestStateLivesUnderXDGStateAndIsChecked(t *testing.T) {
 		t.Fatalf("token with a world-writable state directory: exit %d\n%s", code, errOut.String())
 	}
 }
+
+// TestLogoutDoesNotClaimARedirectedRevocation: `pingedge logout` against a revocation endpoint
+// that redirects elsewhere says the tokens stay valid at the issuer, never "revoked at the issuer".
+func TestLogoutDoesNotClaimARedirectedRevocation(t *testing.T) {
+	h := newHostileCLI(t, hostileop.Config{})
+	sink := hostileop.StartSink()
+	defer sink.Close()
+	var out, errOut strings.Builder
+	if code := h.run(&out, &errOut, h.loginArgs()...); code != 0 {
+		t.Fatalf("login: %s", errOut.String())
+	}
+	h.op.SetRedirect("revocation", hostileop.Redirect{Code: 307, Location: sink.URL() + "/steal"})
+	errOut.Reset()
+	if code := h.run(&out, &errOut, "logout"); code != 0 {
+		t.Fatalf("logout: exit %d\n%s", code, errOut.String())
+	}
+	if msg := errOut.String(); strings.Contains(msg, "revoked at the issuer") || !strings.Contains(msg, "redirected (HTTP 307)") || !strings.Contains(msg, "deleted locally only") {
+		t.Fatalf("logout said:\n%s", msg)
+	}
+	if got := sink.Requests(); len(got) != 0 {
+		t.Fatalf("the other host received %d requests", len(got))
+	}
+}

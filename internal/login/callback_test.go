@@ -99,8 +99,9 @@ func TestLoopbackListensOn127Only(t *testing.T) {
 	if !strings.HasPrefix(redirect, "http://127.0.0.1:") || !strings.HasSuffix(redirect, "/callback") {
 		t.Errorf("redirect = %q", redirect)
 	}
-	// A pinned port that is taken fails with a hint.
-	if _, _, err := loopback(t.Context(), addr.Port); err == nil || !strings.Contains(err.Error(), "--port") {
+	// A pinned port that is taken fails with ErrRedirectPort, which the CLI turns into the
+	// "pick another --port" hint (internal/cli/login_errors.go).
+	if _, _, err := loopback(t.Context(), addr.Port); !errors.Is(err, ErrRedirectPort) {
 		t.Errorf("taken port: err = %v", err)
 	}
 }
