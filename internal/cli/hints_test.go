@@ -21,11 +21,9 @@ var flagRE = regexp.MustCompile(`(^|[\s(])--[a-z]`)
 
 // allowedFlagMentions are strings that reach a person other than through the CLI's error
 // renderer: the tunnel's HTTP answers to a browser or client and its running log, which have no
-// hint line. guard.go's --allow-origin errors are still to move (the tunnel's own work is in
-// flight there).
+// hint line.
 var allowedFlagMentions = map[string]bool{
-	"../tunnel/handler.go": true, "../tunnel/proxy.go": true, "../tunnel/guard.go": true,
-	"../tunnel/cookies.go": true,
+	"../tunnel/handler.go": true, "../tunnel/proxy.go": true, "../tunnel/cookies.go": true,
 }
 
 // TestDomainPackagesNameNoFlags holds issue 13's rule: internal/login and internal/tunnel
@@ -76,6 +74,7 @@ func TestDomainErrorsGetOneTypedHint(t *testing.T) {
 		{fmt.Errorf("%w after 3s", login.ErrTimeout), ExitFailed, "--timeout"},
 		{fmt.Errorf("%w on x: bad", tunnel.ErrListen), ExitUsage, "--listen 127.0.0.1:PORT"},
 		{fmt.Errorf("%w: 0.0.0.0:1", tunnel.ErrNotLoopback), ExitUsage, "--allow-remote"},
+		{fmt.Errorf("%w: * would let any web page act as you", tunnel.ErrBadOrigin), ExitUsage, "--allow-origin http://localhost:3000"},
 		// An ExitError without a hint keeps the hint its cause implies.
 		{&ExitError{Code: ExitFailed, Err: fmt.Errorf("%w: 404", login.ErrDiscovery)}, ExitFailed, "check --issuer"},
 		// An ExitError's own hint wins.

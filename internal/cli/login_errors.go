@@ -46,6 +46,8 @@ func classifyListen(err error) (int, string, bool) {
 	switch {
 	case errors.Is(err, tunnel.ErrNotLoopback):
 		return ExitUsage, "listen on 127.0.0.1:PORT, or add --allow-remote if other machines must reach it (they would act as you)", true
+	case errors.Is(err, tunnel.ErrBadOrigin):
+		return ExitUsage, "name each web app's exact origin: --allow-origin http://localhost:3000", true
 	case errors.Is(err, tunnel.ErrListen):
 		return ExitUsage, "choose a free loopback address with --listen 127.0.0.1:PORT", true
 	}

@@ -37,11 +37,11 @@ func newGuard(port int, allowRemote bool, hosts, origins []string) (*guard, erro
 	}
 	for _, o := range origins {
 		if o == "*" || o == "null" {
-			return nil, fmt.Errorf("--allow-origin %s would let any web page act as you: name the origin, for example http://localhost:3000", o)
+			return nil, fmt.Errorf("%w: %s would let any web page act as you", ErrBadOrigin, o)
 		}
 		n, ok := normOrigin(o)
 		if !ok {
-			return nil, fmt.Errorf("--allow-origin %q is not an origin: use scheme://host[:port], for example http://localhost:3000", o)
+			return nil, fmt.Errorf("%w: %q is not an origin (scheme://host[:port])", ErrBadOrigin, o)
 		}
 		g.origins[n] = true
 	}

@@ -15,6 +15,9 @@ var (
 	// ErrListen: the listen address is malformed, taken, or not permitted. The CLI maps it to a
 	// usage error with the flag to change; this package names no flag.
 	ErrListen = errors.New("cannot listen")
+	// ErrBadOrigin: an allowed origin is a wildcard or not an origin at all. The CLI adds the
+	// flag and an example.
+	ErrBadOrigin = errors.New("refused allowed origin")
 )
 
 // Listen opens the tunnel's listener. addr is host:port or unix:/path. A non-loopback TCP address
