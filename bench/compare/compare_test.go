@@ -23,6 +23,7 @@ import (
 	jwxjwt "github.com/lestrrat-go/jwx/v3/jwt"
 
 	"github.com/pingedge/pingedge/internal/verify"
+	pjose "github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // The benchmarks compare, on the same tokens and keys, in one run:
@@ -55,7 +56,7 @@ func fixtures(b *testing.B) []fixture {
 	keys := map[string]crypto.Signer{"RS256": rsaKey, "RS384": rsaKey, "RS512": rsaKey,
 		"PS256": rsaKey, "PS384": rsaKey, "PS512": rsaKey, "ES256": p256, "ES384": p384, "EdDSA": ed}
 	var out []fixture
-	for _, alg := range verify.SupportedAlgorithms {
+	for _, alg := range pjose.SupportedAlgorithms {
 		priv := keys[string(alg)]
 		kid := string(alg) + "-key"
 		out = append(out, fixture{alg: string(alg), priv: priv, token: sign(b, string(alg), kid, priv),
@@ -93,7 +94,7 @@ func jwks(b *testing.B, fs []fixture) []byte {
 
 func BenchmarkVerify(b *testing.B) {
 	fs := fixtures(b)
-	ks, err := verify.NewStaticKeySet(jwks(b, fs))
+	ks, err := pjose.NewStaticKeySet(jwks(b, fs))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func BenchmarkVerify(b *testing.B) {
 func BenchmarkJWKS(b *testing.B) {
 	set := jwks(b, fixtures(b))
 	b.Run("pingedge", func(b *testing.B) {
-		loop(b, func() error { _, err := verify.ParseJWKS(set); return err })
+		loop(b, func() error { _, err := pjose.ParseJWKS(set); return err })
 	})
 	b.Run("go-jose", func(b *testing.B) {
 		loop(b, func() error { var s jose.JSONWebKeySet; return json.Unmarshal(set, &s) })

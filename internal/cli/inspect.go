@@ -15,6 +15,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/ui"
 	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // InspectOptions are the inputs of `pingedge inspect`.
@@ -85,7 +86,7 @@ func inspectRun(ctx context.Context, opts *InspectOptions) error {
 	if err != nil {
 		return err
 	}
-	t, err := verify.ParseUnverified(token, 0)
+	t, err := jose.ParseUnverified(token, 0)
 	if err != nil {
 		if res.report != nil {
 			_ = renderInspect(opts, nil, res)
@@ -134,7 +135,7 @@ type signatureJSON struct {
 	Short string `json:"short"`
 }
 
-func renderInspect(o *InspectOptions, t *verify.Token, res inspectResult) error {
+func renderInspect(o *InspectOptions, t *jose.Token, res inspectResult) error {
 	v, r := decodeView(t, o.RolesClaim), res.report
 	if o.f.Global.JSON() {
 		out := inspectJSON{Warnings: res.warnings(t), Decision: res.decisionJSON()}
@@ -168,7 +169,7 @@ func renderInspect(o *InspectOptions, t *verify.Token, res inspectResult) error 
 		}
 		verdict := s.OK.Render("valid")
 		if !r.OK() {
-			verdict = s.Fail.Render("invalid: ") + ui.Sanitize(verify.Reason(r.Err))
+			verdict = s.Fail.Render("invalid: ") + ui.Sanitize(jose.Reason(r.Err))
 		}
 		fmt.Fprintf(w, "  %s\n", verdict)
 	}
@@ -185,7 +186,7 @@ type view struct {
 	sig    string
 }
 
-func decodeView(t *verify.Token, rolesClaim string) view {
+func decodeView(t *jose.Token, rolesClaim string) view {
 	v := view{}
 	if t == nil {
 		return v
@@ -238,7 +239,7 @@ func lookupClaim(claims map[string]json.RawMessage, path string) (json.RawMessag
 // timeClaims are shown as dates with a relative time.
 var timeClaims = map[string]bool{"exp": true, "iat": true, "nbf": true, "auth_time": true}
 
-func renderTokenText(w io.Writer, s *ui.Styles, t *verify.Token, v view, rolesClaim string, now time.Time) {
+func renderTokenText(w io.Writer, s *ui.Styles, t *jose.Token, v view, rolesClaim string, now time.Time) {
 	fmt.Fprintf(w, "%s\n", s.Title.Render("Header"))
 	var hdr map[string]json.RawMessage
 	_ = json.Unmarshal(t.HeaderJSON, &hdr)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/ui"
 	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // inspectResult is what inspect checked beyond decoding: the verification report (nil when the
@@ -71,7 +72,7 @@ func (r inspectResult) exitError() error {
 
 // warnings are said before anything else, in plain words, because the claims below them read
 // as facts: without a signature check they are only what the token says about itself.
-func (r inspectResult) warnings(t *verify.Token) []string {
+func (r inspectResult) warnings(t *jose.Token) []string {
 	var w []string
 	if t != nil && strings.EqualFold(t.Header.Alg, "none") {
 		w = append(w, `this token is unsigned (alg "none"): anyone could have written it, and pingedge, the gateway and the Worker always refuse it`)

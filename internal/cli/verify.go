@@ -16,6 +16,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/ui"
 	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // VerifyOptions are the inputs of `pingedge verify`.
@@ -110,7 +111,7 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 	}
 	res := verifyResult{}
 	claims, verr := engine.Verify(ctx, token)
-	res.Valid, res.Reason, res.Kind = verr == nil, verify.Reason(verr), verify.Kind(verr)
+	res.Valid, res.Reason, res.Kind = verr == nil, jose.Reason(verr), verify.Kind(verr)
 	if claims != nil {
 		res.Claims = claimsMap(claims)
 	}
@@ -131,7 +132,7 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 	return nil
 }
 
-func renderVerify(f *Factory, res verifyResult, c *verify.Claims) error {
+func renderVerify(f *Factory, res verifyResult, c *jose.Claims) error {
 	if f.Global.JSON() {
 		return json.NewEncoder(f.IO.Out).Encode(res)
 	}
@@ -172,7 +173,7 @@ func (e *EngineFlags) build(f *Factory) (*verify.Engine, error) {
 		if err != nil {
 			return nil, usageError("read --jwks: %v", err)
 		}
-		ks, err := verify.NewStaticKeySet(data)
+		ks, err := jose.NewStaticKeySet(data)
 		if err != nil {
 			return nil, usageError("--jwks %s: %v", e.JWKS, err)
 		}
@@ -252,7 +253,7 @@ func stripBearer(s string) string {
 }
 
 // claimsMap is the JSON view of the claims (raw members as sent, never the token).
-func claimsMap(c *verify.Claims) map[string]any {
+func claimsMap(c *jose.Claims) map[string]any {
 	raw := c.Raw()
 	out := make(map[string]any, len(raw))
 	for k, v := range raw {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/login"
 	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // checkIssuer fetches discovery and the JWKS, and compares the issuer's Date header with the
@@ -45,7 +46,7 @@ func fetchJWKS(ctx context.Context, hc *http.Client, uri string) (keys int, date
 	if res.Status != http.StatusOK {
 		return 0, date, fmt.Errorf("fetch keys: %s answered HTTP %d", uri, res.Status)
 	}
-	set, err := verify.ParseJWKS(res.Body)
+	set, err := jose.ParseJWKS(res.Body)
 	if err != nil {
 		return 0, date, fmt.Errorf("keys at %s are not usable: %w", uri, err)
 	}

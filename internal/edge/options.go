@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // Options configure a Server. PolicyFile and exactly one of Origin or ForwardAuth are required.
@@ -31,7 +32,7 @@ type Options struct {
 	Audit  io.Writer    // one JSON line per decision (stdout); nil discards
 
 	Fetcher verify.Fetcher // JWKS and discovery fetches; nil: verify.HTTPFetcher
-	KeySet  verify.KeySet  // fixed keys instead of the policy's jwks_uri (tests, air-gapped)
+	KeySet  jose.KeySet    // fixed keys instead of the policy's jwks_uri (tests, air-gapped)
 	Now     func() time.Time
 
 	// ReloadInterval is how often the policy file is checked for changes; 0 means
@@ -53,7 +54,7 @@ type Options struct {
 // Defaults.
 const (
 	DefaultReloadInterval = 2 * time.Second
-	// MaxHeaderBytes leaves room for a 16 KiB token (verify.DefaultMaxTokenBytes) and the
+	// MaxHeaderBytes leaves room for a 16 KiB token (jose.DefaultMaxTokenBytes) and the
 	// usual cookies, and refuses the rest before any verification work is done.
 	MaxHeaderBytes = 64 << 10
 )

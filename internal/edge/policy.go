@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // loaded is one good policy with the engine built from it.
@@ -64,7 +65,7 @@ func (s *Server) loadPolicy(prev *loaded) (*loaded, fileStamp, [32]byte, error) 
 
 // keySetFor keeps the previous key set when the issuer and JWKS URL did not change, so a
 // policy edit does not refetch keys nor lose the ones held during an issuer outage.
-func (s *Server) keySetFor(p *verify.Policy, prev *loaded) verify.KeySet {
+func (s *Server) keySetFor(p *verify.Policy, prev *loaded) jose.KeySet {
 	if s.opts.KeySet != nil {
 		return s.opts.KeySet
 	}
@@ -171,7 +172,7 @@ type refresher interface {
 // warmKeys loads the keys before the first token arrives, so /readyz turns ready without
 // traffic and the first request does not pay for the fetch. It retries until it succeeds or
 // ctx ends; after that the key set refreshes itself.
-func (s *Server) warmKeys(ctx context.Context, ks verify.KeySet) {
+func (s *Server) warmKeys(ctx context.Context, ks jose.KeySet) {
 	r, ok := ks.(refresher)
 	if !ok {
 		return

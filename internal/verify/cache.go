@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // resultCache remembers successful verifications, keyed by SHA-256 of the token (the token
@@ -19,7 +21,7 @@ type resultCache struct {
 }
 
 type cacheEntry struct {
-	claims  *Claims
+	claims  *jose.Claims
 	headers map[string]string // identity headers, shared read-only by every decision
 	until   time.Time
 }

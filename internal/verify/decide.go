@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // Request is what Decide needs from an HTTP request.
@@ -25,7 +27,7 @@ type Decision struct {
 	Rule            string // the rule that decided ("default" when none matched)
 	Reason          string // fit for a log; never contains the token
 	Path            string // the normalised path the rules saw
-	Claims          *Claims
+	Claims          *jose.Claims
 	// SetHeaders are the identity headers for the origin. The map may be shared between
 	// decisions: read it, never modify it.
 	SetHeaders map[string]string
@@ -115,7 +117,7 @@ func (e *Engine) decide(ctx context.Context, r Request) Decision {
 func (e *Engine) match(method, path string) (*Rule, Access) {
 	for i := range e.policy.Rules {
 		r := &e.policy.Rules[i]
-		if len(r.Methods) > 0 && !containsString(r.Methods, method) {
+		if len(r.Methods) > 0 && !jose.ContainsString(r.Methods, method) {
 			continue
 		}
 		if matchPath(r.pattern, path) {
@@ -125,7 +127,7 @@ func (e *Engine) match(method, path string) (*Rule, Access) {
 	return nil, e.policy.Default
 }
 
-func (r *Rule) rolesOK(c *Claims) bool {
+func (r *Rule) rolesOK(c *jose.Claims) bool {
 	if len(r.Roles) == 0 {
 		return true
 	}
@@ -137,7 +139,7 @@ func (r *Rule) rolesOK(c *Claims) bool {
 	return false
 }
 
-func (r *Rule) scopesOK(c *Claims) bool {
+func (r *Rule) scopesOK(c *jose.Claims) bool {
 	for _, s := range r.Scopes {
 		if !c.HasScope(s) {
 			return false
@@ -149,8 +151,8 @@ func (r *Rule) scopesOK(c *Claims) bool {
 // denyInvalid maps a verification error to 401 invalid_token (RFC 6750 §3.1), or 503 when the
 // keys could not be had at all: that is the edge's failure, not the client's.
 func (e *Engine) denyInvalid(err error, rule, path string) Decision {
-	reason := Reason(err)
-	if errors.Is(err, ErrKeysUnavailable) {
+	reason := jose.Reason(err)
+	if errors.Is(err, jose.ErrKeysUnavailable) {
 		return Decision{Status: statusServiceUnavailable, Rule: rule, Path: path, Reason: reason}
 	}
 	desc := strings.Map(func(r rune) rune {
@@ -165,8 +167,8 @@ func (e *Engine) denyInvalid(err error, rule, path string) Decision {
 
 // shortReason is the sentinel's text: enough for a client, nothing about keys or claims.
 func shortReason(err error) string {
-	for _, s := range []error{ErrMalformed, ErrAlgorithm, ErrHeader, ErrUnknownKey, ErrKeyMismatch,
-		ErrSignature, ErrClaims, ErrIssuer, ErrAudience, ErrExpired, ErrNotYetValid} {
+	for _, s := range []error{jose.ErrMalformed, jose.ErrAlgorithm, jose.ErrHeader, jose.ErrUnknownKey, jose.ErrKeyMismatch,
+		jose.ErrSignature, jose.ErrClaims, jose.ErrIssuer, jose.ErrAudience, jose.ErrExpired, jose.ErrNotYetValid} {
 		if errors.Is(err, s) {
 			return s.Error()
 		}
@@ -221,7 +223,7 @@ func (e *Engine) verifyCached(ctx context.Context, token string) (*cacheEntry, e
 // identityHeaders renders the forward mapping: strings as they are, lists joined with ",",
 // numbers and booleans as JSON. A value with a control character (a header-injection attempt)
 // or an object is left out.
-func (e *Engine) identityHeaders(c *Claims) map[string]string {
+func (e *Engine) identityHeaders(c *jose.Claims) map[string]string {
 	out := make(map[string]string, len(e.policy.Forward))
 	for _, f := range e.policy.Forward {
 		var v string
@@ -250,7 +252,7 @@ func headerValue(raw json.RawMessage) (string, bool) {
 	case len(raw) == 0 || raw[0] == '{' || string(raw) == "null":
 		return "", false
 	case raw[0] == '"' || raw[0] == '[':
-		list, err := decodeStringOrList(raw)
+		list, err := jose.DecodeStringOrList(raw)
 		return strings.Join(list, ","), err == nil
 	}
 	return string(raw), true

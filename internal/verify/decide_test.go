@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 func decideEngine(t *testing.T, clk *clock) *Engine {
@@ -17,7 +19,7 @@ func decideEngine(t *testing.T, clk *clock) *Engine {
 		t.Fatal(err)
 	}
 	p.Audience = []string{testAudience}
-	ks, _ := NewStaticKeySet(testJWKS(t))
+	ks, _ := jose.NewStaticKeySet(testJWKS(t))
 	e, err := NewEngine(p, EngineOptions{KeySet: ks, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +28,7 @@ func decideEngine(t *testing.T, clk *clock) *Engine {
 }
 
 func roleToken(t *testing.T, roles []string, scope string) string {
-	return mint(t, ES256, withClaims(func(c map[string]any) {
+	return mint(t, jose.ES256, withClaims(func(c map[string]any) {
 		c["pi"] = map[string]any{"roles": roles}
 		c["scope"] = scope
 	}), nil)
@@ -106,7 +108,7 @@ func TestDecideIdentityHeadersAndAudit(t *testing.T) {
 		t.Fatalf("OnDecision hook: %+v", records)
 	}
 	// A claim carrying CR/LF never becomes a header (response splitting towards the origin).
-	evil := mint(t, ES256, withClaims(func(c map[string]any) { c["sub"] = "x\r\nX-Admin: 1" }), nil)
+	evil := mint(t, jose.ES256, withClaims(func(c map[string]any) { c["sub"] = "x\r\nX-Admin: 1" }), nil)
 	d = e.Decide(bg, Request{Method: "GET", Path: "/healthz/../x", Token: evil})
 	if _, ok := d.SetHeaders["X-Auth-User"]; ok || !d.Allow {
 		t.Fatalf("header injection: %+v", d)
@@ -116,7 +118,7 @@ func TestDecideIdentityHeadersAndAudit(t *testing.T) {
 func TestDecisionCache(t *testing.T) {
 	clk := &clock{t: testNow}
 	e := decideEngine(t, clk)
-	tok := mint(t, ES256, withClaims(func(c map[string]any) { c["exp"] = testNow.Add(90 * time.Second).Unix() }), nil)
+	tok := mint(t, jose.ES256, withClaims(func(c map[string]any) { c["exp"] = testNow.Add(90 * time.Second).Unix() }), nil)
 	req := Request{Method: "GET", Path: "/x", Token: tok}
 	for range 3 {
 		if d := e.Decide(bg, req); !d.Allow {
@@ -146,7 +148,7 @@ func TestDecisionCacheBounded(t *testing.T) {
 	e := decideEngine(t, clk)
 	e.cache = newResultCache(3)
 	for i := range 10 {
-		tok := mint(t, ES256, withClaims(func(c map[string]any) { c["jti"] = string(rune('a' + i)) }), nil)
+		tok := mint(t, jose.ES256, withClaims(func(c map[string]any) { c["jti"] = string(rune('a' + i)) }), nil)
 		if d := e.Decide(bg, Request{Method: "GET", Path: "/x", Token: tok}); !d.Allow {
 			t.Fatal(d.Reason)
 		}

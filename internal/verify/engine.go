@@ -3,15 +3,18 @@ package verify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 	"unsafe"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // EngineOptions are the engine's external edges. Only KeySet or Fetcher matter for keys:
 // without a KeySet, a RemoteKeySet is built for the policy's jwks_uri (or discovery) on Fetcher.
 type EngineOptions struct {
-	KeySet  KeySet
+	KeySet  jose.KeySet
 	Fetcher Fetcher
 	Now     func() time.Time
 	Logger  *slog.Logger
@@ -29,7 +32,7 @@ type EngineOptions struct {
 // Engine verifies tokens and decides requests against one policy. Safe for concurrent use.
 type Engine struct {
 	policy  *Policy
-	keys    KeySet
+	keys    jose.KeySet
 	now     func() time.Time
 	log     *slog.Logger
 	metrics *Metrics
@@ -77,7 +80,7 @@ func NewEngine(p *Policy, opts EngineOptions) (*Engine, error) {
 func (e *Engine) Policy() *Policy { return e.policy }
 
 // KeySet returns the engine's key set.
-func (e *Engine) KeySet() KeySet { return e.keys }
+func (e *Engine) KeySet() jose.KeySet { return e.keys }
 
 // Metrics returns the engine's counters.
 func (e *Engine) Metrics() *Metrics { return e.metrics }
@@ -89,7 +92,7 @@ func (e *Engine) Ready() bool { return e.keys.Ready() }
 // (iss exact, aud, exp required, nbf/iat with leeway, typ). The error wraps one of the
 // sentinel errors (ErrSignature, ErrExpired via *TokenExpiredError, ...). It does not use the
 // result cache; Decide does.
-func (e *Engine) Verify(ctx context.Context, token string) (*Claims, error) {
+func (e *Engine) Verify(ctx context.Context, token string) (*jose.Claims, error) {
 	t, alg, err := e.parseToken(token)
 	if err != nil {
 		return nil, err
@@ -102,8 +105,8 @@ func (e *Engine) Verify(ctx context.Context, token string) (*Claims, error) {
 
 // claimsOf decodes the payload of a token whose signature was checked (or whose verified
 // payload came back from the result store) and applies the policy's claim rules to it.
-func (e *Engine) claimsOf(t *Token) (*Claims, error) {
-	c, err := parseClaims(t.Payload)
+func (e *Engine) claimsOf(t *jose.Token) (*jose.Claims, error) {
+	c, err := jose.ParseClaims(t.Payload)
 	if err != nil {
 		return nil, err
 	}
@@ -116,26 +119,26 @@ func (e *Engine) claimsOf(t *Token) (*Claims, error) {
 }
 
 // parseToken runs the JWS steps that need no key: parse, alg, typ, a signature present.
-func (e *Engine) parseToken(token string) (*Token, Algorithm, error) {
-	t, err := ParseUnverified(token, e.policy.MaxTokenBytes)
+func (e *Engine) parseToken(token string) (*jose.Token, jose.Algorithm, error) {
+	t, err := jose.ParseUnverified(token, e.policy.MaxTokenBytes)
 	if err != nil {
 		return nil, "", err
 	}
-	alg, err := checkAlg(t.Header.Alg, e.policy.Algorithms)
+	alg, err := jose.CheckAlg(t.Header.Alg, e.policy.Algorithms)
 	if err != nil {
 		return nil, "", err
 	}
-	if err := checkTyp(t.Header.Typ, e.policy.TokenTypes); err != nil {
+	if err := jose.CheckTyp(t.Header.Typ, e.policy.TokenTypes); err != nil {
 		return nil, "", err
 	}
 	if len(t.Signature) == 0 {
-		return nil, "", errorf(ErrSignature, "signature is missing")
+		return nil, "", errorf(jose.ErrSignature, "signature is missing")
 	}
 	return t, alg, nil
 }
 
 // verifySignature runs every JWS step (parse, alg, typ, key, signature) without the claims.
-func (e *Engine) verifySignature(ctx context.Context, token string) (*Token, error) {
+func (e *Engine) verifySignature(ctx context.Context, token string) (*jose.Token, error) {
 	t, alg, err := e.parseToken(token)
 	if err != nil {
 		return nil, err
@@ -147,32 +150,32 @@ func (e *Engine) verifySignature(ctx context.Context, token string) (*Token, err
 }
 
 // checkSignature finds the key and checks the signature of a parsed token.
-func (e *Engine) checkSignature(ctx context.Context, t *Token, alg Algorithm) error {
+func (e *Engine) checkSignature(ctx context.Context, t *jose.Token, alg jose.Algorithm) error {
 	key, err := e.keys.Key(ctx, t.Header.Kid, alg)
 	if err != nil {
 		return err
 	}
 	input := unsafe.Slice(unsafe.StringData(t.SigningInput), len(t.SigningInput)) // read-only
-	return verifySignature(alg, key, input, t.Signature)
+	return jose.VerifySignature(alg, key, input, t.Signature)
 }
 
 // checkClaims applies the policy to verified claims.
-func (e *Engine) checkClaims(c *Claims) error {
+func (e *Engine) checkClaims(c *jose.Claims) error {
 	p, now := e.policy, e.now()
 	if c.Issuer != p.Issuer {
-		return errorf(ErrIssuer, "iss %s is not %s", quoteShort(c.Issuer), p.Issuer)
+		return errorf(jose.ErrIssuer, "iss %s is not %s", jose.QuoteShort(c.Issuer), p.Issuer)
 	}
 	if !audienceMatches(c.Audience, p.Audience) {
-		return errorf(ErrAudience, "aud does not contain %s", quoteShort(p.Audience[0]))
+		return errorf(jose.ErrAudience, "aud does not contain %s", jose.QuoteShort(p.Audience[0]))
 	}
 	if !now.Before(c.Expiry.Add(p.Leeway)) {
-		return &TokenExpiredError{Expiry: c.Expiry}
+		return &jose.TokenExpiredError{Expiry: c.Expiry}
 	}
 	if !c.NotBefore.IsZero() && now.Add(p.Leeway).Before(c.NotBefore) {
-		return &TokenNotYetValidError{Claim: "nbf", From: c.NotBefore}
+		return &jose.TokenNotYetValidError{Claim: "nbf", From: c.NotBefore}
 	}
 	if !c.IssuedAt.IsZero() && now.Add(p.Leeway).Before(c.IssuedAt) {
-		return &TokenNotYetValidError{Claim: "iat", From: c.IssuedAt}
+		return &jose.TokenNotYetValidError{Claim: "iat", From: c.IssuedAt}
 	}
 	return nil
 }
@@ -180,7 +183,7 @@ func (e *Engine) checkClaims(c *Claims) error {
 // audienceMatches compares exactly (RFC 7519 §4.1.3: case-sensitive strings).
 func audienceMatches(got, want []string) bool {
 	for _, g := range got {
-		if containsString(want, g) {
+		if jose.ContainsString(want, g) {
 			return true
 		}
 	}
@@ -188,13 +191,18 @@ func audienceMatches(got, want []string) bool {
 }
 
 // fillRoles reads the policy's roles_claim: a string, a space-free list, or absent.
-func (e *Engine) fillRoles(c *Claims) {
+func (e *Engine) fillRoles(c *jose.Claims) {
 	if e.policy.RolesClaim == "" {
 		return
 	}
 	if v, ok := c.Lookup(e.policy.RolesClaim); ok {
-		if roles, err := decodeStringOrList(v); err == nil {
+		if roles, err := jose.DecodeStringOrList(v); err == nil {
 			c.Roles = roles
 		}
 	}
+}
+
+// errorf wraps a sentinel with detail: errorf(jose.ErrHeader, "crit %q not understood", name).
+func errorf(kind error, format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{kind}, args...)...)
 }

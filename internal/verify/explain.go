@@ -3,6 +3,8 @@ package verify
 import (
 	"context"
 	"errors"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // Check is one line of the inspect checklist.
@@ -17,9 +19,9 @@ type Check struct {
 // Report is the result of Explain: every check Verify makes, each passed or failed with why.
 type Report struct {
 	Checks []Check
-	Token  *Token  // nil when the token could not be split
-	Claims *Claims // nil when the payload is not valid claims
-	Err    error   // the first failure: what Verify would have returned
+	Token  *jose.Token  // nil when the token could not be split
+	Claims *jose.Claims // nil when the payload is not valid claims
+	Err    error        // the first failure: what Verify would have returned
 }
 
 // OK reports whether every check passed.
@@ -30,30 +32,30 @@ func (r *Report) OK() bool { return r.Err == nil }
 // failed, so a user sees every problem at once; Report.Err is still the first failure.
 func (e *Engine) Explain(ctx context.Context, token string) *Report {
 	r := &Report{}
-	t, err := ParseUnverified(token, e.policy.MaxTokenBytes)
+	t, err := jose.ParseUnverified(token, e.policy.MaxTokenBytes)
 	if !r.add("structure", err, "compact JWS, three base64url segments") {
 		return r.skip("algorithm", "type", "key", "signature", "claims", "issuer", "audience", "expiry", "not before")
 	}
 	r.Token = t
-	alg, err := checkAlg(t.Header.Alg, e.policy.Algorithms)
+	alg, err := jose.CheckAlg(t.Header.Alg, e.policy.Algorithms)
 	algOK := r.add("algorithm", err, t.Header.Alg)
-	r.add("type", checkTyp(t.Header.Typ, e.policy.TokenTypes), "typ "+quoteShort(t.Header.Typ))
+	r.add("type", jose.CheckTyp(t.Header.Typ, e.policy.TokenTypes), "typ "+jose.QuoteShort(t.Header.Typ))
 	if algOK {
 		key, err := e.keys.Key(ctx, t.Header.Kid, alg)
-		if r.add("key", err, "kid "+quoteShort(t.Header.Kid)) {
+		if r.add("key", err, "kid "+jose.QuoteShort(t.Header.Kid)) {
 			if len(t.Signature) == 0 {
-				err = errorf(ErrSignature, "signature is missing")
+				err = errorf(jose.ErrSignature, "signature is missing")
 			} else {
-				err = verifySignature(alg, key, []byte(t.SigningInput), t.Signature)
+				err = jose.VerifySignature(alg, key, []byte(t.SigningInput), t.Signature)
 			}
-			r.add("signature", err, string(alg)+" with "+describeKey(key))
+			r.add("signature", err, string(alg)+" with "+jose.DescribeKey(key))
 		} else {
 			r.skip("signature")
 		}
 	} else {
 		r.skip("key", "signature")
 	}
-	c, err := parseClaims(t.Payload)
+	c, err := jose.ParseClaims(t.Payload)
 	if !r.add("claims", err, "JSON object with exp") {
 		return r.skip("issuer", "audience", "expiry", "not before")
 	}
@@ -64,30 +66,30 @@ func (e *Engine) Explain(ctx context.Context, token string) *Report {
 	return r
 }
 
-func (r *Report) claimChecks(e *Engine, c *Claims) {
+func (r *Report) claimChecks(e *Engine, c *jose.Claims) {
 	// checkClaims stops at the first failure; run it with one claim made right at a time is
 	// more code than asking it per claim, so the checks are spelled out with the same helpers.
 	p, now := e.policy, e.now()
 	var err error
 	if c.Issuer != p.Issuer {
-		err = errorf(ErrIssuer, "iss %s is not %s", quoteShort(c.Issuer), p.Issuer)
+		err = errorf(jose.ErrIssuer, "iss %s is not %s", jose.QuoteShort(c.Issuer), p.Issuer)
 	}
 	r.add("issuer", err, c.Issuer)
 	err = nil
 	if !audienceMatches(c.Audience, p.Audience) {
-		err = errorf(ErrAudience, "aud does not contain %s", quoteShort(p.Audience[0]))
+		err = errorf(jose.ErrAudience, "aud does not contain %s", jose.QuoteShort(p.Audience[0]))
 	}
 	r.add("audience", err, "contains "+p.Audience[0])
 	err = nil
 	if !now.Before(c.Expiry.Add(p.Leeway)) {
-		err = &TokenExpiredError{Expiry: c.Expiry}
+		err = &jose.TokenExpiredError{Expiry: c.Expiry}
 	}
 	r.add("expiry", err, "exp "+c.Expiry.Format("2006-01-02 15:04:05Z07:00"))
 	err = nil
 	if !c.NotBefore.IsZero() && now.Add(p.Leeway).Before(c.NotBefore) {
-		err = &TokenNotYetValidError{Claim: "nbf", From: c.NotBefore}
+		err = &jose.TokenNotYetValidError{Claim: "nbf", From: c.NotBefore}
 	} else if !c.IssuedAt.IsZero() && now.Add(p.Leeway).Before(c.IssuedAt) {
-		err = &TokenNotYetValidError{Claim: "iat", From: c.IssuedAt}
+		err = &jose.TokenNotYetValidError{Claim: "iat", From: c.IssuedAt}
 	}
 	r.add("not before", err, "nbf/iat not in the future")
 }
@@ -117,10 +119,10 @@ func Kind(err error) string {
 	kinds := []struct {
 		err  error
 		name string
-	}{{ErrMalformed, "malformed"}, {ErrAlgorithm, "algorithm"}, {ErrHeader, "header"}, {ErrUnknownKey, "unknown_key"},
-		{ErrKeyMismatch, "key_mismatch"}, {ErrSignature, "signature"}, {ErrKeysUnavailable, "keys_unavailable"},
-		{ErrClaims, "claims"}, {ErrIssuer, "issuer"}, {ErrAudience, "audience"}, {ErrExpired, "expired"},
-		{ErrNotYetValid, "not_yet_valid"}}
+	}{{jose.ErrMalformed, "malformed"}, {jose.ErrAlgorithm, "algorithm"}, {jose.ErrHeader, "header"}, {jose.ErrUnknownKey, "unknown_key"},
+		{jose.ErrKeyMismatch, "key_mismatch"}, {jose.ErrSignature, "signature"}, {jose.ErrKeysUnavailable, "keys_unavailable"},
+		{jose.ErrClaims, "claims"}, {jose.ErrIssuer, "issuer"}, {jose.ErrAudience, "audience"}, {jose.ErrExpired, "expired"},
+		{jose.ErrNotYetValid, "not_yet_valid"}}
 	for _, k := range kinds {
 		if errors.Is(err, k.err) {
 			return k.name

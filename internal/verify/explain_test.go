@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // TestExplain: the checklist runs every check it can, so a token with a forged signature that
@@ -14,7 +16,7 @@ func TestExplain(t *testing.T) {
 	e := newTestEngine(t, testPolicy())
 	attacker, _ := rsa.GenerateKey(rand.Reader, 2048)
 	claims := withClaims(func(c map[string]any) { c["exp"] = testNow.Add(-time.Hour).Unix() })
-	forged := signRaw(t, &signer{priv: attacker}, RS256, []byte(`{"alg":"RS256","kid":"rsa-1"}`), mustJSON(claims))
+	forged := signRaw(t, &signer{priv: attacker}, jose.RS256, []byte(`{"alg":"RS256","kid":"rsa-1"}`), mustJSON(claims))
 	r := e.Explain(bg, forged)
 	got := map[string]bool{}
 	for _, c := range r.Checks {
@@ -24,15 +26,15 @@ func TestExplain(t *testing.T) {
 		t.Fatalf("checks: %+v", r.Checks)
 	}
 	_, verr := e.Verify(bg, forged)
-	if !errors.Is(r.Err, ErrSignature) || !errors.Is(verr, ErrSignature) || r.OK() || Kind(r.Err) != "signature" {
+	if !errors.Is(r.Err, jose.ErrSignature) || !errors.Is(verr, jose.ErrSignature) || r.OK() || Kind(r.Err) != "signature" {
 		t.Fatalf("first failure: %v (Verify: %v)", r.Err, verr)
 	}
-	ok := e.Explain(bg, mint(t, ES256, goodClaims(), nil))
+	ok := e.Explain(bg, mint(t, jose.ES256, goodClaims(), nil))
 	if !ok.OK() || ok.Claims.Subject != "user-1" {
 		t.Fatalf("valid token: %+v", ok.Checks)
 	}
 	bad := e.Explain(bg, "a.b")
-	if bad.OK() || bad.Checks[0].OK || bad.Checks[1].Ran || !errors.Is(bad.Err, ErrMalformed) {
+	if bad.OK() || bad.Checks[0].OK || bad.Checks[1].Ran || !errors.Is(bad.Err, jose.ErrMalformed) {
 		t.Fatalf("malformed: %+v", bad.Checks)
 	}
 	if !e.Ready() || (&RemoteKeySet{}).Ready() {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // defaultFetcher is what a key set uses when none is given. In the Worker (GOOS=js) there is
@@ -42,7 +44,7 @@ func (f *HTTPFetcher) Fetch(ctx context.Context, url string) (*FetchResult, erro
 		return nil, fmt.Errorf("fetch %s: %w", url, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxJWKSBytes+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, jose.MaxJWKSBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: read body: %w", url, err)
 	}

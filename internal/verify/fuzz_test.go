@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // FuzzVerify: the parser and verifier never panic, and nothing but the exact seed tokens ever
@@ -12,7 +14,7 @@ import (
 func FuzzVerify(f *testing.F) {
 	e := newTestEngine(f, testPolicy())
 	valid := map[string]bool{}
-	for _, alg := range SupportedAlgorithms {
+	for _, alg := range jose.SupportedAlgorithms {
 		tok := mint(f, alg, goodClaims(), nil)
 		valid[tok] = true
 		f.Add(tok)
@@ -29,7 +31,7 @@ func FuzzVerify(f *testing.F) {
 		if err != nil && len(err.Error()) > 400 {
 			t.Fatalf("error too long (%d bytes)", len(err.Error()))
 		}
-		_, _ = ParseUnverified(token, 0)
+		_, _ = jose.ParseUnverified(token, 0)
 	})
 }
 
@@ -40,7 +42,7 @@ func FuzzStrictJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		members, err := parseObject(data)
+		members, err := jose.ParseObject(data)
 		if err != nil {
 			return
 		}
@@ -117,15 +119,15 @@ func FuzzParseJWKS(f *testing.F) {
 	f.Add([]byte(`{"keys":[{"kty":"RSA","n":"AQAB","e":"AQAB"},{"kty":"oct","k":"AA"}]}`))
 	f.Add([]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		keys, err := ParseJWKS(data)
+		keys, err := jose.ParseJWKS(data)
 		if err != nil {
 			return
 		}
 		for _, k := range keys {
-			if len(k.ID) > maxKidBytes {
+			if len(k.ID) > jose.MaxKidBytes {
 				t.Fatalf("kid too long")
 			}
-			if rk, ok := k.Public.(*rsa.PublicKey); ok && (rk.N.BitLen() < minRSABits || rk.N.BitLen() > maxRSABits) {
+			if rk, ok := k.Public.(*rsa.PublicKey); ok && (rk.N.BitLen() < jose.MinRSABits || rk.N.BitLen() > jose.MaxRSABits) {
 				t.Fatalf("RSA key of %d bits accepted", rk.N.BitLen())
 			}
 		}

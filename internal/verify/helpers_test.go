@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 const (
@@ -26,18 +28,18 @@ var testNow = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
 type signer struct {
 	kid  string
-	alg  Algorithm
+	alg  jose.Algorithm
 	priv crypto.Signer
 }
 
 var (
 	signersOnce sync.Once
-	signers     map[Algorithm]*signer
+	signers     map[jose.Algorithm]*signer
 )
 
 // testSigners returns one freshly generated key per algorithm, made once per test binary
 // (RSA generation is slow under -race).
-func testSigners(t testing.TB) map[Algorithm]*signer {
+func testSigners(t testing.TB) map[jose.Algorithm]*signer {
 	t.Helper()
 	signersOnce.Do(func() {
 		rsa2048, _ := rsa.GenerateKey(rand.Reader, 2048)
@@ -45,11 +47,11 @@ func testSigners(t testing.TB) map[Algorithm]*signer {
 		p256, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 		_, ed, _ := ed25519.GenerateKey(rand.Reader)
-		signers = map[Algorithm]*signer{}
+		signers = map[jose.Algorithm]*signer{}
 		for _, s := range []*signer{
-			{"rsa-1", RS256, rsa2048}, {"rsa-1", RS384, rsa2048}, {"rsa-1", RS512, rsa2048},
-			{"pss-1", PS256, rsaPSS}, {"pss-1", PS384, rsaPSS}, {"pss-1", PS512, rsaPSS},
-			{"ec-1", ES256, p256}, {"ec384-1", ES384, p384}, {"ed-1", EdDSA, ed},
+			{"rsa-1", jose.RS256, rsa2048}, {"rsa-1", jose.RS384, rsa2048}, {"rsa-1", jose.RS512, rsa2048},
+			{"pss-1", jose.PS256, rsaPSS}, {"pss-1", jose.PS384, rsaPSS}, {"pss-1", jose.PS512, rsaPSS},
+			{"ec-1", jose.ES256, p256}, {"ec384-1", jose.ES384, p384}, {"ed-1", jose.EdDSA, ed},
 		} {
 			signers[s.alg] = s
 		}
@@ -58,7 +60,7 @@ func testSigners(t testing.TB) map[Algorithm]*signer {
 }
 
 // jwkOf renders the public JWK of a signer (alg omitted unless withAlg).
-func jwkOf(kid string, pub crypto.PublicKey, alg Algorithm) map[string]any {
+func jwkOf(kid string, pub crypto.PublicKey, alg jose.Algorithm) map[string]any {
 	enc := base64.RawURLEncoding.EncodeToString
 	m := map[string]any{"kid": kid, "use": "sig"}
 	if alg != "" {
@@ -81,7 +83,7 @@ func jwkOf(kid string, pub crypto.PublicKey, alg Algorithm) map[string]any {
 func testJWKS(t testing.TB) []byte {
 	seen := map[string]bool{}
 	var keys []any
-	for _, alg := range SupportedAlgorithms {
+	for _, alg := range jose.SupportedAlgorithms {
 		s := testSigners(t)[alg]
 		if !seen[s.kid] {
 			seen[s.kid] = true
@@ -94,14 +96,14 @@ func testJWKS(t testing.TB) []byte {
 
 // signRaw signs exactly the header and payload bytes given, so tests can craft duplicate
 // members or odd encodings.
-func signRaw(t testing.TB, s *signer, alg Algorithm, header, payload []byte) string {
+func signRaw(t testing.TB, s *signer, alg jose.Algorithm, header, payload []byte) string {
 	t.Helper()
 	enc := base64.RawURLEncoding.EncodeToString
 	input := enc(header) + "." + enc(payload)
 	return input + "." + enc(rawSignature(t, s.priv, alg, []byte(input)))
 }
 
-func rawSignature(t testing.TB, priv crypto.Signer, alg Algorithm, input []byte) []byte {
+func rawSignature(t testing.TB, priv crypto.Signer, alg jose.Algorithm, input []byte) []byte {
 	t.Helper()
 	spec, _ := specOf(alg)
 	if spec.family == famEdDSA {
@@ -141,7 +143,7 @@ func goodClaims() map[string]any {
 }
 
 // mint signs claims with the signer for alg, header {"alg","kid","typ":"at+jwt"} plus extra.
-func mint(t testing.TB, alg Algorithm, claims map[string]any, extra map[string]any) string {
+func mint(t testing.TB, alg jose.Algorithm, claims map[string]any, extra map[string]any) string {
 	t.Helper()
 	s := testSigners(t)[alg]
 	h := map[string]any{"alg": string(alg), "kid": s.kid, "typ": "at+jwt"}
@@ -164,7 +166,7 @@ func testPolicy() *Policy {
 // newTestEngine builds an engine over the static test JWKS with the fixed clock.
 func newTestEngine(t testing.TB, p *Policy) *Engine {
 	t.Helper()
-	ks, err := NewStaticKeySet(testJWKS(t))
+	ks, err := jose.NewStaticKeySet(testJWKS(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,3 +178,34 @@ func newTestEngine(t testing.TB, p *Policy) *Engine {
 }
 
 var bg = context.Background()
+
+// The signing side of each algorithm, written again here so the tests do not share the
+// verifier's own table (jose/alg.go) with the code they check.
+type testAlgSpec struct {
+	family string
+	hash   crypto.Hash
+	size   int // ECDSA: bytes of r and of s
+}
+
+const (
+	famRSA   = "RS"
+	famPSS   = "PS"
+	famECDSA = "ES"
+	famEdDSA = "Ed"
+)
+
+func specOf(alg jose.Algorithm) (testAlgSpec, bool) {
+	hashes := map[string]crypto.Hash{"256": crypto.SHA256, "384": crypto.SHA384, "512": crypto.SHA512}
+	a := string(alg)
+	if a == "EdDSA" {
+		return testAlgSpec{family: famEdDSA}, true
+	}
+	if len(a) != 5 {
+		return testAlgSpec{}, false
+	}
+	s := testAlgSpec{family: a[:2], hash: hashes[a[2:]]}
+	if s.family == famECDSA {
+		s.size = map[string]int{"256": 32, "384": 48, "512": 66}[a[2:]]
+	}
+	return s, s.hash != 0
+}

@@ -3,6 +3,8 @@ package verify
 import (
 	"strings"
 	"testing"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // TestPathParameters is issue 10 finding 4: servlet origins (Tomcat, Jetty, Spring) drop ";…"
@@ -65,7 +67,7 @@ func paramsEngine(t *testing.T, clk *clock, allow bool) *Engine {
 		t.Fatal(err)
 	}
 	p.Audience = []string{testAudience}
-	ks, _ := NewStaticKeySet(testJWKS(t))
+	ks, _ := jose.NewStaticKeySet(testJWKS(t))
 	e, err := NewEngine(p, EngineOptions{KeySet: ks, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // Access is what a rule (or the default) requires.
@@ -26,8 +28,8 @@ type Policy struct {
 	Issuer          string
 	Audience        []string
 	JWKSURI         string
-	Algorithms      []Algorithm // nil: every supported algorithm
-	TokenTypes      []string    // accepted typ values; nil: DefaultTypes
+	Algorithms      []jose.Algorithm // nil: every supported algorithm
+	TokenTypes      []string         // accepted typ values; nil: DefaultTypes
 	Leeway          time.Duration
 	RolesClaim      string
 	CacheTTL        time.Duration
@@ -113,7 +115,7 @@ func (p *Policy) Validate() error {
 		p.CacheSize = DefaultCacheSize
 	}
 	if p.MaxTokenBytes <= 0 {
-		p.MaxTokenBytes = DefaultMaxTokenBytes
+		p.MaxTokenBytes = jose.DefaultMaxTokenBytes
 	}
 	if p.RequestIDHeader == "" {
 		p.RequestIDHeader = "X-Request-Id"
@@ -128,7 +130,7 @@ func (p *Policy) Validate() error {
 		p.RolesClaim = DefaultRolesClaim
 	}
 	if p.TokenTypes == nil {
-		p.TokenTypes = DefaultTypes
+		p.TokenTypes = jose.DefaultTypes
 	}
 	switch p.Default {
 	case "":
@@ -164,7 +166,7 @@ func (p *Policy) validateIdentity() error {
 		}
 	}
 	for i, a := range p.Algorithms {
-		if _, err := checkAlg(string(a), nil); err != nil {
+		if _, err := jose.CheckAlg(string(a), nil); err != nil {
 			return &PolicyError{Field: fmt.Sprintf("algorithms[%d]", i), Msg: err.Error()}
 		}
 	}
@@ -225,7 +227,7 @@ func (r *Rule) compile(i int) error {
 
 var knownMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
 
-func validMethod(m string) bool { return containsString(knownMethods, m) }
+func validMethod(m string) bool { return jose.ContainsString(knownMethods, m) }
 
 func validHeaderName(h string) bool {
 	if h == "" {
@@ -262,7 +264,7 @@ func (p *Policy) strip() []string {
 		out = append(out, canonicalKey(p.TokenHeader))
 	}
 	for _, f := range p.Forward {
-		if !containsString(out, f.Header) {
+		if !jose.ContainsString(out, f.Header) {
 			out = append(out, f.Header)
 		}
 	}

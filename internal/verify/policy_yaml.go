@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // ParsePolicy parses a YAML policy. Errors name the line and the field ("policy line 12:
@@ -46,7 +48,7 @@ func (p *Policy) fromNode(n *yaml.Node) error {
 			var list []string
 			list, err = stringList(v, key)
 			for _, a := range list {
-				p.Algorithms = append(p.Algorithms, Algorithm(a))
+				p.Algorithms = append(p.Algorithms, jose.Algorithm(a))
 			}
 		case "token_types":
 			p.TokenTypes, err = stringList(v, key)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // RemoteOptions tune a RemoteKeySet. Zero values take the defaults in brackets.
@@ -35,7 +37,7 @@ type RemoteKeySet struct {
 	opts RemoteOptions
 
 	mu        sync.RWMutex
-	keys      []*Key
+	keys      []*jose.Key
 	expires   time.Time // when the held keys should be refreshed
 	lastTry   time.Time // last fetch attempt, for the cooldown
 	lastErr   error
@@ -93,12 +95,12 @@ func (r *RemoteKeySet) URL() string {
 }
 
 // Key implements KeySet.
-func (r *RemoteKeySet) Key(ctx context.Context, kid string, alg Algorithm) (*Key, error) {
+func (r *RemoteKeySet) Key(ctx context.Context, kid string, alg jose.Algorithm) (*jose.Key, error) {
 	now := r.opts.Now()
 	r.mu.RLock()
 	keys, fresh := r.keys, now.Before(r.expires)
 	r.mu.RUnlock()
-	k, err := pickKey(keys, kid, alg)
+	k, err := jose.PickKey(keys, kid, alg)
 	switch {
 	case err == nil && fresh:
 		return k, nil
@@ -128,14 +130,14 @@ func (r *RemoteKeySet) Key(ctx context.Context, kid string, alg Algorithm) (*Key
 	return k, err
 }
 
-func (r *RemoteKeySet) pick(kid string, alg Algorithm) (*Key, error) {
+func (r *RemoteKeySet) pick(kid string, alg jose.Algorithm) (*jose.Key, error) {
 	r.mu.RLock()
 	keys := r.keys
 	r.mu.RUnlock()
 	if len(keys) == 0 {
 		return nil, r.unavailable(nil)
 	}
-	return pickKey(keys, kid, alg)
+	return jose.PickKey(keys, kid, alg)
 }
 
 func (r *RemoteKeySet) unavailable(err error) error {
@@ -144,7 +146,7 @@ func (r *RemoteKeySet) unavailable(err error) error {
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return errorf(ErrKeysUnavailable, "no keys held; last fetch: %v (next try after the %s cooldown)", r.lastErr, r.opts.Cooldown)
+	return errorf(jose.ErrKeysUnavailable, "no keys held; last fetch: %v (next try after the %s cooldown)", r.lastErr, r.opts.Cooldown)
 }
 
 func (r *RemoteKeySet) rememberUnknown(kid string, now time.Time) {
@@ -239,7 +241,7 @@ func (r *RemoteKeySet) doFetch(c *call) {
 	}
 	r.keys, r.expires, r.lastErr, r.staleSeen = keys, now.Add(ttl), nil, false
 	for kid := range r.unknown {
-		if _, err := pickKey(keys, kid, ""); err == nil {
+		if _, err := jose.PickKey(keys, kid, ""); err == nil {
 			delete(r.unknown, kid)
 		}
 	}
@@ -247,7 +249,7 @@ func (r *RemoteKeySet) doFetch(c *call) {
 	close(c.done)
 }
 
-func (r *RemoteKeySet) fetch(ctx context.Context) ([]*Key, time.Duration, error) {
+func (r *RemoteKeySet) fetch(ctx context.Context) ([]*jose.Key, time.Duration, error) {
 	url := r.URL()
 	if url == "" {
 		u, err := DiscoverJWKSURI(ctx, r.opts.Fetcher, r.opts.Issuer)
@@ -261,14 +263,14 @@ func (r *RemoteKeySet) fetch(ctx context.Context) ([]*Key, time.Duration, error)
 	}
 	res, err := r.opts.Fetcher.Fetch(ctx, url)
 	if err != nil {
-		return nil, 0, errorf(ErrKeysUnavailable, "%v", err)
+		return nil, 0, errorf(jose.ErrKeysUnavailable, "%v", err)
 	}
 	if res.Status != statusOK {
-		return nil, 0, errorf(ErrKeysUnavailable, "GET %s: HTTP %d", url, res.Status)
+		return nil, 0, errorf(jose.ErrKeysUnavailable, "GET %s: HTTP %d", url, res.Status)
 	}
-	keys, err := ParseJWKS(res.Body)
+	keys, err := jose.ParseJWKS(res.Body)
 	if err != nil {
-		return nil, 0, errorf(ErrKeysUnavailable, "%s: %v", url, err)
+		return nil, 0, errorf(jose.ErrKeysUnavailable, "%s: %v", url, err)
 	}
 	return keys, r.ttl(res.Header), nil
 }
@@ -316,34 +318,34 @@ var errDiscovery = errors.New("discovery failed")
 // Discovery 1.0 §4); the document's issuer must equal issuer exactly (§4.3).
 func DiscoverJWKSURI(ctx context.Context, f Fetcher, issuer string) (string, error) {
 	if issuer == "" {
-		return "", errorf(ErrKeysUnavailable, "no jwks_uri and no issuer to discover it from")
+		return "", errorf(jose.ErrKeysUnavailable, "no jwks_uri and no issuer to discover it from")
 	}
 	url := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
 	res, err := f.Fetch(ctx, url)
 	if err != nil {
-		return "", errorf(ErrKeysUnavailable, "%w: %v", errDiscovery, err)
+		return "", errorf(jose.ErrKeysUnavailable, "%w: %v", errDiscovery, err)
 	}
 	if res.Status != statusOK {
-		return "", errorf(ErrKeysUnavailable, "%w: GET %s: HTTP %d", errDiscovery, url, res.Status)
+		return "", errorf(jose.ErrKeysUnavailable, "%w: GET %s: HTTP %d", errDiscovery, url, res.Status)
 	}
-	members, err := parseObject(res.Body)
+	members, err := jose.ParseObject(res.Body)
 	if err != nil {
-		return "", errorf(ErrKeysUnavailable, "%w: %s: %v", errDiscovery, url, err)
+		return "", errorf(jose.ErrKeysUnavailable, "%w: %s: %v", errDiscovery, url, err)
 	}
 	var gotIssuer, jwksURI string
 	for _, m := range members {
 		switch m.Name {
 		case "issuer":
-			_ = decodeString(m.Value, &gotIssuer)
+			_ = jose.DecodeString(m.Value, &gotIssuer)
 		case "jwks_uri":
-			_ = decodeString(m.Value, &jwksURI)
+			_ = jose.DecodeString(m.Value, &jwksURI)
 		}
 	}
 	if gotIssuer != issuer {
-		return "", errorf(ErrKeysUnavailable, "%w: %s names issuer %s, expected %s", errDiscovery, url, quoteShort(gotIssuer), issuer)
+		return "", errorf(jose.ErrKeysUnavailable, "%w: %s names issuer %s, expected %s", errDiscovery, url, jose.QuoteShort(gotIssuer), issuer)
 	}
 	if !strings.HasPrefix(jwksURI, "https://") && !strings.HasPrefix(jwksURI, "http://") {
-		return "", errorf(ErrKeysUnavailable, "%w: %s has no http(s) jwks_uri", errDiscovery, url)
+		return "", errorf(jose.ErrKeysUnavailable, "%w: %s has no http(s) jwks_uri", errDiscovery, url)
 	}
 	return jwksURI, nil
 }

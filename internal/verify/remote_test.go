@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // clock is the tests' only fake: a settable time.
@@ -79,7 +81,7 @@ func ecSigner(t *testing.T, kid string) *signer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &signer{kid: kid, alg: ES256, priv: priv}
+	return &signer{kid: kid, alg: jose.ES256, priv: priv}
 }
 
 func (s *signer) jwk() map[string]any { return jwkOf(s.kid, s.priv.Public(), "") }
@@ -117,7 +119,7 @@ func TestRemoteKeyRotation(t *testing.T) {
 	if got := srv.hits.Load(); got != 2 {
 		t.Fatalf("want 2 fetches (initial, unknown kid), got %d", got)
 	}
-	if _, err := e.Verify(bg, a.token(t, goodClaims())); !errors.Is(err, ErrUnknownKey) {
+	if _, err := e.Verify(bg, a.token(t, goodClaims())); !errors.Is(err, jose.ErrUnknownKey) {
 		t.Fatalf("withdrawn key must be unknown, got %v", err)
 	}
 }
@@ -137,7 +139,7 @@ func TestRemoteRefetchCooldownAndUnknownKidFlood(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			forged := ecSigner(t, fmt.Sprintf("forged-%d", i))
-			if _, err := e.Verify(bg, forged.token(t, goodClaims())); !errors.Is(err, ErrUnknownKey) {
+			if _, err := e.Verify(bg, forged.token(t, goodClaims())); !errors.Is(err, jose.ErrUnknownKey) {
 				t.Errorf("forged kid: %v", err)
 			}
 		}()
@@ -186,7 +188,7 @@ func TestRemoteRotationInsideCooldown(t *testing.T) {
 	}
 	srv.set(jwksOf(a.jwk(), b.jwk()), 200, "")
 	clk.Advance(10 * time.Second)
-	if _, err := e.Verify(bg, b.token(t, goodClaims())); !errors.Is(err, ErrUnknownKey) {
+	if _, err := e.Verify(bg, b.token(t, goodClaims())); !errors.Is(err, jose.ErrUnknownKey) {
 		t.Fatalf("inside the cooldown the new kid is not fetched yet: %v", err)
 	}
 	clk.Advance(21 * time.Second)
@@ -246,7 +248,7 @@ func TestRemoteNoKeysIsUnavailable(t *testing.T) {
 	clk := &clock{t: testNow}
 	e, _ := remoteEngine(t, srv.URL, clk, &bytes.Buffer{})
 	tok := ecSigner(t, "k").token(t, goodClaims())
-	if _, err := e.Verify(bg, tok); !errors.Is(err, ErrKeysUnavailable) {
+	if _, err := e.Verify(bg, tok); !errors.Is(err, jose.ErrKeysUnavailable) {
 		t.Fatalf("want keys unavailable, got %v", err)
 	}
 	e.policy.Default = AccessAuthenticated
@@ -284,7 +286,7 @@ func TestRemoteSingleFlight(t *testing.T) {
 
 func TestRemoteRejectsOversizedAndBadJWKS(t *testing.T) {
 	a := ecSigner(t, "key-a")
-	big := jwksOf(a.jwk(), map[string]any{"kty": "oct", "k": strings.Repeat("A", MaxJWKSBytes)})
+	big := jwksOf(a.jwk(), map[string]any{"kty": "oct", "k": strings.Repeat("A", jose.MaxJWKSBytes)})
 	for name, body := range map[string][]byte{
 		"oversized":     big,
 		"not json":      []byte("<html>"),
@@ -295,7 +297,7 @@ func TestRemoteRejectsOversizedAndBadJWKS(t *testing.T) {
 			srv := newJWKSServer(t, body)
 			e, _ := remoteEngine(t, srv.URL, &clock{t: testNow}, &bytes.Buffer{})
 			_, err := e.Verify(bg, a.token(t, goodClaims()))
-			if !errors.Is(err, ErrKeysUnavailable) {
+			if !errors.Is(err, jose.ErrKeysUnavailable) {
 				t.Fatalf("want keys unavailable, got %v", err)
 			}
 		})
@@ -318,7 +320,7 @@ func TestDiscovery(t *testing.T) {
 		t.Fatalf("jwks_uri not discovered: %q", got)
 	}
 	_, err = DiscoverJWKSURI(context.Background(), &HTTPFetcher{}, srv.URL+"/other")
-	if !errors.Is(err, ErrKeysUnavailable) {
+	if !errors.Is(err, jose.ErrKeysUnavailable) {
 		t.Fatalf("discovery for another issuer must fail, got %v", err)
 	}
 }
@@ -337,5 +339,16 @@ func TestCacheControlBounds(t *testing.T) {
 		if got := r.ttl(http.Header{"Cache-Control": {cc}}); got != want {
 			t.Errorf("%q: got %s want %s", cc, got, want)
 		}
+	}
+}
+
+// TestUnknownKidMemoryBounded: remembering forged kids cannot grow without bound.
+func TestUnknownKidMemoryBounded(t *testing.T) {
+	r := NewRemoteKeySet("http://127.0.0.1:1/jwks", RemoteOptions{})
+	for i := range 3 * maxUnknownKids {
+		r.rememberUnknown(fmt.Sprintf("forged-%d", i), testNow.Add(time.Duration(i)*time.Millisecond))
+	}
+	if n := len(r.unknown); n > maxUnknownKids {
+		t.Fatalf("%d unknown kids remembered, bound %d", n, maxUnknownKids)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // A policy that names roles but no roles_claim reads them from "roles": an unset claim path
@@ -25,7 +27,7 @@ rules:
 		t.Fatalf("roles_claim = %q, want %q", p.RolesClaim, DefaultRolesClaim)
 	}
 	e := newTestEngine(t, p)
-	tok := mint(t, RS256, goodClaims(), nil)
+	tok := mint(t, jose.RS256, goodClaims(), nil)
 	if d := e.Decide(bg, Request{Method: "GET", Path: "/api/x", Token: tok}); !d.Allow {
 		t.Fatalf("engineer on /api: %+v", d)
 	}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/hex"
 	"time"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // ResultStore is a second-level result cache shared between processes: on Cloudflare, a
@@ -25,7 +27,7 @@ const MinStoreTTL = 60 * time.Second
 
 // verifyFresh verifies a token the in-memory cache did not hold. A token that fails the
 // key-free checks is refused before the store is asked, so garbage costs no store read.
-func (e *Engine) verifyFresh(ctx context.Context, token string, key [32]byte, now time.Time) (*Claims, error) {
+func (e *Engine) verifyFresh(ctx context.Context, token string, key [32]byte, now time.Time) (*jose.Claims, error) {
 	t, alg, err := e.parseToken(token)
 	if err != nil {
 		return nil, err
@@ -59,7 +61,7 @@ func (e *Engine) verifyFresh(ctx context.Context, token string, key [32]byte, no
 // passes the policy's claim rules as they are now (iss, aud, exp, nbf, iat: the policy may
 // have changed since it was stored, or another deployment shares the namespace), and exp
 // lies ahead without the leeway, as for the in-memory cache.
-func (e *Engine) fromStore(ctx context.Context, name string, t *Token, now time.Time) *Claims {
+func (e *Engine) fromStore(ctx context.Context, name string, t *jose.Token, now time.Time) *jose.Claims {
 	val, ok := e.store.Get(ctx, name)
 	if !ok {
 		e.metrics.store(false)
@@ -68,23 +70,23 @@ func (e *Engine) fromStore(ctx context.Context, name string, t *Token, now time.
 	c, err := e.storedClaims(t, val, now)
 	if err != nil {
 		e.metrics.store(false)
-		e.log.Debug("verify: stored result refused, checking the signature", "reason", Reason(err))
+		e.log.Debug("verify: stored result refused, checking the signature", "reason", jose.Reason(err))
 		return nil
 	}
 	e.metrics.store(true)
 	return c
 }
 
-func (e *Engine) storedClaims(t *Token, val []byte, now time.Time) (*Claims, error) {
+func (e *Engine) storedClaims(t *jose.Token, val []byte, now time.Time) (*jose.Claims, error) {
 	if !bytes.Equal(val, t.Payload) {
-		return nil, errorf(ErrClaims, "stored result is not this token's payload")
+		return nil, errorf(jose.ErrClaims, "stored result is not this token's payload")
 	}
 	c, err := e.claimsOf(t)
 	if err != nil {
 		return nil, err
 	}
 	if !now.Before(c.Expiry) {
-		return nil, &TokenExpiredError{Expiry: c.Expiry}
+		return nil, &jose.TokenExpiredError{Expiry: c.Expiry}
 	}
 	return c, nil
 }

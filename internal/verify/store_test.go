@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // mapStore is a ResultStore over a map: it records every put's ttl, like KV's expirationTtl.
@@ -40,12 +42,12 @@ func (s *mapStore) Put(_ context.Context, key string, value []byte, ttl time.Dur
 
 // countingKeys counts the key lookups a signature check needs.
 type countingKeys struct {
-	KeySet
+	jose.KeySet
 	mu    sync.Mutex
 	calls int
 }
 
-func (k *countingKeys) Key(ctx context.Context, kid string, alg Algorithm) (*Key, error) {
+func (k *countingKeys) Key(ctx context.Context, kid string, alg jose.Algorithm) (*jose.Key, error) {
 	k.mu.Lock()
 	k.calls++
 	k.mu.Unlock()
@@ -58,10 +60,10 @@ func (k *countingKeys) n() int { k.mu.Lock(); defer k.mu.Unlock(); return k.call
 // set holds the test keys, or none when empty.
 func storeEngine(t *testing.T, clk *clock, store ResultStore, empty bool, mod func(*Policy)) (*Engine, *countingKeys) {
 	t.Helper()
-	var ks KeySet = NewStaticKeys()
+	var ks jose.KeySet = jose.NewStaticKeys()
 	if !empty {
 		var err error
-		if ks, err = NewStaticKeySet(testJWKS(t)); err != nil {
+		if ks, err = jose.NewStaticKeySet(testJWKS(t)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,7 +99,7 @@ func decideGET(e *Engine, tok string) Decision {
 func TestResultStoreHit(t *testing.T) {
 	clk := &clock{t: testNow}
 	store := newMapStore()
-	tok := mint(t, ES256, goodClaims(), nil)
+	tok := mint(t, jose.ES256, goodClaims(), nil)
 	warm, _ := storeEngine(t, clk, store, false, nil)
 	if d := decideGET(warm, tok); !d.Allow {
 		t.Fatal(d.Reason)
@@ -161,7 +163,7 @@ func TestResultStoreRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := &clock{t: testNow}
 			store := newMapStore()
-			tok := mint(t, ES256, tc.claims, nil)
+			tok := mint(t, jose.ES256, tc.claims, nil)
 			warm, _ := storeEngine(t, clk, store, false, nil)
 			if d := decideGET(warm, tok); !d.Allow {
 				t.Fatal(d.Reason)
@@ -206,7 +208,7 @@ func TestResultStoreTTL(t *testing.T) {
 			clk := &clock{t: testNow}
 			store := newMapStore()
 			e, _ := storeEngine(t, clk, store, false, func(p *Policy) { p.CacheTTL = tc.cacheTTL })
-			tok := mint(t, ES256, expIn(tc.exp), nil)
+			tok := mint(t, jose.ES256, expIn(tc.exp), nil)
 			if d := decideGET(e, tok); !d.Allow {
 				t.Fatal(d.Reason)
 			}

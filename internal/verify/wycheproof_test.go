@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // wycheproofDir is where the repository keeps its copy of the Wycheproof vectors (see the README
@@ -53,12 +55,12 @@ func loadWycheproof(t *testing.T, name string) *wpFile {
 func TestWycheproofSignatures(t *testing.T) {
 	for _, tc := range []struct {
 		file string
-		alg  Algorithm
+		alg  jose.Algorithm
 	}{
-		{"rsa_signature_2048_sha256_test.json", RS256},
-		{"rsa_pss_2048_sha256_mgf1_32_test.json", PS256},
-		{"ecdsa_secp256r1_sha256_p1363_test.json", ES256},
-		{"ed25519_test.json", EdDSA},
+		{"rsa_signature_2048_sha256_test.json", jose.RS256},
+		{"rsa_pss_2048_sha256_mgf1_32_test.json", jose.PS256},
+		{"ecdsa_secp256r1_sha256_p1363_test.json", jose.ES256},
+		{"ed25519_test.json", jose.EdDSA},
 	} {
 		t.Run(string(tc.alg), func(t *testing.T) {
 			f := loadWycheproof(t, tc.file)
@@ -68,14 +70,14 @@ func TestWycheproofSignatures(t *testing.T) {
 				for _, v := range g.Tests {
 					msg, _ := hex.DecodeString(v.Msg)
 					sig, _ := hex.DecodeString(v.Sig)
-					err := verifySignature(tc.alg, key, msg, sig)
+					err := jose.VerifySignature(tc.alg, key, msg, sig)
 					counts[v.Result]++
 					switch {
 					case v.Result == "valid" && err != nil:
 						t.Errorf("group %d tc %d (%s): valid vector rejected: %v", gi, v.TcID, v.Comment, err)
 					case v.Result != "valid" && err == nil:
 						t.Errorf("group %d tc %d (%s): %s vector accepted", gi, v.TcID, v.Comment, v.Result)
-					case err != nil && !errors.Is(err, ErrSignature):
+					case err != nil && !errors.Is(err, jose.ErrSignature):
 						t.Errorf("tc %d: rejected for the wrong reason: %v", v.TcID, err)
 					}
 				}
@@ -90,7 +92,7 @@ func TestWycheproofSignatures(t *testing.T) {
 
 // wycheproofKey parses the group's JWK with ParseJWK; ECDSA groups without one get a JWK built
 // from wx/wy.
-func wycheproofKey(t *testing.T, alg Algorithm, jwks ...any) *Key {
+func wycheproofKey(t *testing.T, alg jose.Algorithm, jwks ...any) *jose.Key {
 	t.Helper()
 	raw := jwks[0].(json.RawMessage)
 	if len(raw) == 0 {
@@ -104,7 +106,7 @@ func wycheproofKey(t *testing.T, alg Algorithm, jwks ...any) *Key {
 		}
 		raw = mustJSON(map[string]string{"kty": "EC", "crv": "P-256", "x": pad(jwks[2].(string)), "y": pad(jwks[3].(string))})
 	}
-	k, err := ParseJWK(raw)
+	k, err := jose.ParseJWK(raw)
 	if err != nil {
 		t.Fatalf("%s key: %v", alg, err)
 	}
@@ -121,14 +123,14 @@ func trimZeros(b []byte) []byte {
 // jwsExpectations: Wycheproof "valid" cases pingedge refuses on purpose, with the reason.
 var jwsRefusedValid = map[int]error{
 	// HS256: symmetric algorithms are never accepted.
-	1: ErrAlgorithm, 348: ErrAlgorithm, 352: ErrAlgorithm, 357: ErrAlgorithm, 358: ErrAlgorithm,
-	359: ErrAlgorithm, 376: ErrAlgorithm, 377: ErrAlgorithm,
+	1: jose.ErrAlgorithm, 348: jose.ErrAlgorithm, 352: jose.ErrAlgorithm, 357: jose.ErrAlgorithm, 358: jose.ErrAlgorithm,
+	359: jose.ErrAlgorithm, 376: jose.ErrAlgorithm, 377: jose.ErrAlgorithm,
 	// "valid" only because the MAC covers the literal characters: "?" is not base64url.
-	372: ErrMalformed, 373: ErrMalformed,
+	372: jose.ErrMalformed, 373: jose.ErrMalformed,
 	// ES512 (P-521) is outside pingedge's algorithm set.
-	347: ErrAlgorithm, 351: ErrAlgorithm,
+	347: jose.ErrAlgorithm, 351: jose.ErrAlgorithm,
 	// PS384 token with a JWK whose alg is PS256: a key is used only for its own alg.
-	346: ErrKeyMismatch, 350: ErrKeyMismatch,
+	346: jose.ErrKeyMismatch, 350: jose.ErrKeyMismatch,
 }
 
 var jwsMalformed = map[string]bool{
@@ -154,15 +156,15 @@ func expectedJWS(tcID int, comment, result, alg string) error {
 	case result == "valid":
 		return nil
 	case jwsMalformed[comment]:
-		return ErrMalformed
+		return jose.ErrMalformed
 	case strings.EqualFold(alg, "none") || strings.HasPrefix(alg, "HS"):
-		return ErrAlgorithm
+		return jose.ErrAlgorithm
 	case comment == "rejectsModifiedHeader" || comment == "rejectWrongUse" || comment == "rejectWrongKeyOps":
-		return ErrUnknownKey
+		return jose.ErrUnknownKey
 	case strings.HasPrefix(comment, "Using") && alg != "PS512":
-		return ErrKeyMismatch // an RS*/PS256/PS384 header on the PS512-only key
+		return jose.ErrKeyMismatch // an RS*/PS256/PS384 header on the PS512-only key
 	}
-	return ErrSignature
+	return jose.ErrSignature
 }
 
 // TestWycheproofJWS runs the 401 whole-JWS cases through the engine's JWS steps (parse, alg,
@@ -172,11 +174,11 @@ func TestWycheproofJWS(t *testing.T) {
 	f := loadWycheproof(t, "json_web_signature_test.json")
 	accepted, refused := 0, 0
 	for _, g := range f.TestGroups {
-		ks := NewStaticKeys()
+		ks := jose.NewStaticKeys()
 		if len(g.Public) > 0 {
-			if s, err := NewStaticKeySet(mustJSON(map[string]any{"keys": []json.RawMessage{g.Public}})); err == nil {
+			if s, err := jose.NewStaticKeySet(mustJSON(map[string]any{"keys": []json.RawMessage{g.Public}})); err == nil {
 				ks = s
-			} else if !errors.Is(err, ErrJWKS) {
+			} else if !errors.Is(err, jose.ErrJWKS) {
 				t.Fatal(err)
 			}
 		}
@@ -191,7 +193,7 @@ func TestWycheproofJWS(t *testing.T) {
 				token = string(v.JWS) // JSON serialization: the object itself
 			}
 			alg := ""
-			if tok, err := ParseUnverified(token, 0); err == nil {
+			if tok, err := jose.ParseUnverified(token, 0); err == nil {
 				alg = tok.Header.Alg
 			}
 			want := expectedJWS(v.TcID, v.Comment, v.Result, alg)

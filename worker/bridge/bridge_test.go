@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 func engine(t testing.TB) *verify.Engine {
@@ -27,7 +28,7 @@ forward:
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := verify.NewEngine(p, verify.EngineOptions{KeySet: verify.NewStaticKeys()})
+	eng, err := verify.NewEngine(p, verify.EngineOptions{KeySet: jose.NewStaticKeys()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // The policy travels to the Worker precompiled: `pingedge edge worker build` parses and checks
@@ -129,9 +130,9 @@ func decodeLine(p *verify.Policy, tag, rest string) error {
 	case "jwks_uri":
 		return one(&p.JWKSURI)
 	case "algorithms":
-		p.Algorithms = make([]verify.Algorithm, len(vals))
+		p.Algorithms = make([]jose.Algorithm, len(vals))
 		for i, v := range vals {
-			p.Algorithms[i] = verify.Algorithm(v)
+			p.Algorithms[i] = jose.Algorithm(v)
 		}
 	case "token_types":
 		p.TokenTypes = vals

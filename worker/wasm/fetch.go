@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/worker/bridge"
 )
 
@@ -42,7 +43,7 @@ func (f *fetcher) Fetch(ctx context.Context, url string) (*verify.FetchResult, e
 			return res, nil
 		}
 	}
-	v, err := await(ctx, f.host.Call("fetchBounded", url, verify.MaxJWKSBytes+1))
+	v, err := await(ctx, f.host.Call("fetchBounded", url, jose.MaxJWKSBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", url, err)
 	}

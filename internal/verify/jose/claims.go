@@ -1,4 +1,4 @@
-package verify
+package jose
 
 import (
 	"encoding/json"
@@ -23,7 +23,7 @@ type Claims struct {
 	Roles     []string  `json:"roles,omitempty"`     // from the policy's roles_claim
 	Header    Header    `json:"header"`
 
-	members []member // every claim as sent, in order
+	members []Member // every claim as sent, in order
 }
 
 // Raw returns every claim as sent (a new map each call: the hot path never needs it).
@@ -44,11 +44,11 @@ func (c *Claims) member(name string) (json.RawMessage, bool) {
 	return nil, false
 }
 
-// parseClaims decodes the payload strictly: one JSON object, no duplicate members, registered
+// ParseClaims decodes the payload strictly: one JSON object, no duplicate members, registered
 // claims of the types RFC 7519 §4.1 gives them. Member names are matched exactly, so an "AUD"
 // member is never read as "aud".
-func parseClaims(payload []byte) (*Claims, error) {
-	members, err := parseObject(payload)
+func ParseClaims(payload []byte) (*Claims, error) {
+	members, err := ParseObject(payload)
 	if err != nil {
 		return nil, errorf(ErrClaims, "payload: %v", err)
 	}
@@ -69,16 +69,16 @@ func (c *Claims) setRegistered(name string, v json.RawMessage, hasExp *bool) err
 	var err error
 	switch name {
 	case "iss":
-		err = decodeString(v, &c.Issuer)
+		err = DecodeString(v, &c.Issuer)
 	case "sub":
-		err = decodeString(v, &c.Subject)
+		err = DecodeString(v, &c.Subject)
 	case "jti":
-		err = decodeString(v, &c.ID)
+		err = DecodeString(v, &c.ID)
 	case "client_id":
-		err = decodeString(v, &c.ClientID)
+		err = DecodeString(v, &c.ClientID)
 	case "azp":
 		if c.ClientID == "" {
-			err = decodeString(v, &c.ClientID)
+			err = DecodeString(v, &c.ClientID)
 		}
 	case "aud":
 		c.Audience, err = decodeAudience(v)
@@ -91,11 +91,11 @@ func (c *Claims) setRegistered(name string, v json.RawMessage, hasExp *bool) err
 		c.IssuedAt, err = decodeNumericDate(v)
 	case "scope":
 		var s string
-		err = decodeString(v, &s)
+		err = DecodeString(v, &s)
 		c.Scopes = append(c.Scopes, strings.Fields(s)...)
 	case "scp":
 		var list []string
-		list, err = decodeStringOrList(v)
+		list, err = DecodeStringOrList(v)
 		c.Scopes = append(c.Scopes, list...)
 	default:
 		return nil
@@ -110,7 +110,7 @@ type claimTypeError string
 
 func (e claimTypeError) Error() string { return string(e) }
 
-func decodeString(v json.RawMessage, dst *string) error {
+func DecodeString(v json.RawMessage, dst *string) error {
 	s, ok := jsonString(v)
 	if !ok {
 		return claimTypeError("must be a string")
@@ -122,7 +122,7 @@ func decodeString(v json.RawMessage, dst *string) error {
 // decodeAudience accepts a non-empty string or a non-empty array of non-empty strings
 // (RFC 7519 §4.1.3); [], [""], numbers and nested values are refused.
 func decodeAudience(v json.RawMessage) ([]string, error) {
-	list, err := decodeStringOrList(v)
+	list, err := DecodeStringOrList(v)
 	if err != nil {
 		return nil, err
 	}
@@ -137,10 +137,10 @@ func decodeAudience(v json.RawMessage) ([]string, error) {
 	return list, nil
 }
 
-func decodeStringOrList(v json.RawMessage) ([]string, error) {
+func DecodeStringOrList(v json.RawMessage) ([]string, error) {
 	if len(v) > 0 && v[0] == '"' {
 		var s string
-		if err := decodeString(v, &s); err != nil {
+		if err := DecodeString(v, &s); err != nil {
 			return nil, err
 		}
 		return []string{s}, nil
@@ -189,12 +189,12 @@ func (c *Claims) Lookup(path string) (json.RawMessage, bool) {
 }
 
 // HasScope reports whether the token carries scope s.
-func (c *Claims) HasScope(s string) bool { return containsString(c.Scopes, s) }
+func (c *Claims) HasScope(s string) bool { return ContainsString(c.Scopes, s) }
 
 // HasRole reports whether the token carries role r.
-func (c *Claims) HasRole(r string) bool { return containsString(c.Roles, r) }
+func (c *Claims) HasRole(r string) bool { return ContainsString(c.Roles, r) }
 
-func containsString(list []string, s string) bool {
+func ContainsString(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {
 			return true

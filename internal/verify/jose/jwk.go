@@ -1,4 +1,4 @@
-package verify
+package jose
 
 import (
 	"crypto"
@@ -16,9 +16,9 @@ import (
 const (
 	MaxJWKSBytes  = 64 << 10 // a JWKS document larger than this is refused
 	maxKeys       = 100      // keys kept from one JWKS
-	minRSABits    = 2048
-	maxRSABits    = 4096
-	maxKidBytes   = 256
+	MinRSABits    = 2048
+	MaxRSABits    = 4096
+	MaxKidBytes   = 256
 	maxRSAExpBits = 31
 )
 
@@ -37,7 +37,7 @@ type Key struct {
 // RSA key with alg ES256, or an RS256 key with alg PS256, is rejected before any crypto.
 func (k *Key) fits(alg Algorithm, spec algSpec) error {
 	if k.Alg != "" && k.Alg != alg {
-		return errorf(ErrKeyMismatch, "key %s is for %s, token uses %s", quoteShort(k.ID), k.Alg, alg)
+		return errorf(ErrKeyMismatch, "key %s is for %s, token uses %s", QuoteShort(k.ID), k.Alg, alg)
 	}
 	ok := false
 	switch pub := k.Public.(type) {
@@ -49,7 +49,7 @@ func (k *Key) fits(alg Algorithm, spec algSpec) error {
 		ok = spec.family == famEdDSA
 	}
 	if !ok {
-		return errorf(ErrKeyMismatch, "key %s (%s) cannot verify %s", quoteShort(k.ID), k.Type, alg)
+		return errorf(ErrKeyMismatch, "key %s (%s) cannot verify %s", QuoteShort(k.ID), k.Type, alg)
 	}
 	return nil
 }
@@ -70,7 +70,7 @@ func ParseJWKS(data []byte) ([]*Key, error) {
 	if len(data) > MaxJWKSBytes {
 		return nil, fmt.Errorf("%w: document is %d bytes, limit %d", ErrJWKS, len(data), MaxJWKSBytes)
 	}
-	top, err := parseObject(data)
+	top, err := ParseObject(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrJWKS, err)
 	}
@@ -96,7 +96,7 @@ func ParseJWKS(data []byte) ([]*Key, error) {
 			return nil, fmt.Errorf("keys[%d]: %w", i, err)
 		}
 		if seen[k.ID] {
-			return nil, fmt.Errorf("%w: keys[%d]: kid %s appears twice", ErrJWKS, i, quoteShort(k.ID))
+			return nil, fmt.Errorf("%w: keys[%d]: kid %s appears twice", ErrJWKS, i, QuoteShort(k.ID))
 		}
 		seen[k.ID] = true
 		keys = append(keys, k)
@@ -119,10 +119,10 @@ func ParseJWK(data []byte) (*Key, error) {
 		return nil, errSkipKey
 	}
 	if r.hasPrivate {
-		return nil, fmt.Errorf("%w: kid %s carries private key material", ErrJWKS, quoteShort(r.Kid))
+		return nil, fmt.Errorf("%w: kid %s carries private key material", ErrJWKS, QuoteShort(r.Kid))
 	}
-	if len(r.Kid) > maxKidBytes {
-		return nil, fmt.Errorf("%w: kid longer than %d bytes", ErrJWKS, maxKidBytes)
+	if len(r.Kid) > MaxKidBytes {
+		return nil, fmt.Errorf("%w: kid longer than %d bytes", ErrJWKS, MaxKidBytes)
 	}
 	k := &Key{ID: r.Kid, Type: r.Kty, Alg: Algorithm(r.Alg)}
 	if r.Alg != "" {
@@ -144,13 +144,13 @@ func ParseJWK(data []byte) (*Key, error) {
 		return nil, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: kid %s: %w", ErrJWKS, quoteShort(r.Kid), err)
+		return nil, fmt.Errorf("%w: kid %s: %w", ErrJWKS, QuoteShort(r.Kid), err)
 	}
 	return k, nil
 }
 
 func readJWK(data []byte) (*rawJWK, error) {
-	members, err := parseObject(data)
+	members, err := ParseObject(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrJWKS, err)
 	}
@@ -203,8 +203,8 @@ func (r *rawJWK) rsaKey() (*rsa.PublicKey, error) {
 		return nil, errors.New("e is not a small base64url integer")
 	}
 	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n)}
-	if bits := pub.N.BitLen(); bits < minRSABits || bits > maxRSABits {
-		return nil, fmt.Errorf("RSA modulus is %d bits; pingedge accepts %d to %d", bits, minRSABits, maxRSABits)
+	if bits := pub.N.BitLen(); bits < MinRSABits || bits > MaxRSABits {
+		return nil, fmt.Errorf("RSA modulus is %d bits; pingedge accepts %d to %d", bits, MinRSABits, MaxRSABits)
 	}
 	exp := new(big.Int).SetBytes(e)
 	if exp.BitLen() > maxRSAExpBits || exp.Int64() < 3 || exp.Bit(0) == 0 {

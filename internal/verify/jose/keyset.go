@@ -1,4 +1,4 @@
-package verify
+package jose
 
 import (
 	"context"
@@ -32,7 +32,7 @@ func NewStaticKeys(keys ...*Key) *StaticKeySet { return &StaticKeySet{keys: keys
 
 // Key implements KeySet.
 func (s *StaticKeySet) Key(_ context.Context, kid string, alg Algorithm) (*Key, error) {
-	return pickKey(s.keys, kid, alg)
+	return PickKey(s.keys, kid, alg)
 }
 
 // Ready implements KeySet.
@@ -41,16 +41,16 @@ func (s *StaticKeySet) Ready() bool { return len(s.keys) > 0 }
 // Keys returns the keys (for inspect and tests).
 func (s *StaticKeySet) Keys() []*Key { return s.keys }
 
-// pickKey finds kid in keys; with no kid it takes the single key that fits alg, so a token
+// PickKey finds kid in keys; with no kid it takes the single key that fits alg, so a token
 // without kid cannot make the verifier try every key in turn.
-func pickKey(keys []*Key, kid string, alg Algorithm) (*Key, error) {
+func PickKey(keys []*Key, kid string, alg Algorithm) (*Key, error) {
 	if kid != "" {
 		for _, k := range keys {
 			if k.ID == kid {
 				return k, nil
 			}
 		}
-		return nil, errorf(ErrUnknownKey, "no key with kid %s", quoteShort(kid))
+		return nil, errorf(ErrUnknownKey, "no key with kid %s", QuoteShort(kid))
 	}
 	spec, _ := specOf(alg)
 	var found *Key
@@ -80,5 +80,5 @@ func countFits(keys []*Key, alg Algorithm) int {
 	return n
 }
 
-// describeKey is a one-line, secret-free description for logs.
-func describeKey(k *Key) string { return fmt.Sprintf("%s kid=%s", k.Type, quoteShort(k.ID)) }
+// DescribeKey is a one-line, secret-free description for logs.
+func DescribeKey(k *Key) string { return fmt.Sprintf("%s kid=%s", k.Type, QuoteShort(k.ID)) }

@@ -1,4 +1,4 @@
-package verify
+package jose
 
 import (
 	"crypto"
@@ -73,18 +73,18 @@ func specOf(a Algorithm) (algSpec, bool) {
 	return algSpec{}, false
 }
 
-// checkAlg refuses none in any spelling, every symmetric algorithm, anything unknown, and
+// CheckAlg refuses none in any spelling, every symmetric algorithm, anything unknown, and
 // anything outside allowed (nil allows every supported algorithm).
-func checkAlg(alg string, allowed []Algorithm) (Algorithm, error) {
+func CheckAlg(alg string, allowed []Algorithm) (Algorithm, error) {
 	switch {
 	case strings.EqualFold(alg, "none"):
-		return "", errorf(ErrAlgorithm, "alg %s: unsigned tokens are never accepted", quoteShort(alg))
+		return "", errorf(ErrAlgorithm, "alg %s: unsigned tokens are never accepted", QuoteShort(alg))
 	case len(alg) >= 2 && strings.EqualFold(alg[:2], "HS"):
-		return "", errorf(ErrAlgorithm, "alg %s: symmetric algorithms are never accepted", quoteShort(alg))
+		return "", errorf(ErrAlgorithm, "alg %s: symmetric algorithms are never accepted", QuoteShort(alg))
 	}
 	a := Algorithm(alg)
 	if _, ok := specOf(a); !ok {
-		return "", errorf(ErrAlgorithm, "alg %s is not supported", quoteShort(alg))
+		return "", errorf(ErrAlgorithm, "alg %s is not supported", QuoteShort(alg))
 	}
 	if allowed != nil && !containsAlg(allowed, a) {
 		return "", errorf(ErrAlgorithm, "alg %s is not in the policy's algorithms", alg)
@@ -101,9 +101,9 @@ func containsAlg(list []Algorithm, a Algorithm) bool {
 	return false
 }
 
-// verifySignature checks sig over signingInput with key for alg. The key's type must be the
+// VerifySignature checks sig over signingInput with key for alg. The key's type must be the
 // one alg needs, and when the key names an alg it must be this one (RFC 7517 §4.4).
-func verifySignature(alg Algorithm, key *Key, signingInput, sig []byte) error {
+func VerifySignature(alg Algorithm, key *Key, signingInput, sig []byte) error {
 	spec, ok := specOf(alg)
 	if !ok {
 		return errorf(ErrAlgorithm, "alg %s is not supported", alg)

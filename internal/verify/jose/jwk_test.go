@@ -1,11 +1,10 @@
-package verify
+package jose
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestParseJWKS: the key-set rules, each refused or skipped for its reason.
@@ -82,26 +81,15 @@ func TestStrictJSONLargeObjects(t *testing.T) {
 		fmt.Fprintf(&b, `"m%d":%d,`, i, i)
 	}
 	ok := b.String() + `"last":{"a":[1,{"b":2}]}}`
-	if m, err := parseObject([]byte(ok)); err != nil || len(m) != 41 {
+	if m, err := ParseObject([]byte(ok)); err != nil || len(m) != 41 {
 		t.Fatalf("41 members: %d %v", len(m), err)
 	}
 	dup := b.String() + `"m35":0}`
-	if _, err := parseObject([]byte(dup)); err == nil || !strings.Contains(err.Error(), `duplicate member "m35"`) {
+	if _, err := ParseObject([]byte(dup)); err == nil || !strings.Contains(err.Error(), `duplicate member "m35"`) {
 		t.Fatalf("duplicate past 16 members: %v", err)
 	}
 	deep := strings.Repeat(`{"a":`, 40) + "1" + strings.Repeat("}", 40)
-	if _, err := parseObject([]byte(deep)); err == nil {
+	if _, err := ParseObject([]byte(deep)); err == nil {
 		t.Fatal("nesting beyond the depth limit accepted")
-	}
-}
-
-// TestUnknownKidMemoryBounded: remembering forged kids cannot grow without bound.
-func TestUnknownKidMemoryBounded(t *testing.T) {
-	r := NewRemoteKeySet("http://127.0.0.1:1/jwks", RemoteOptions{})
-	for i := range 3 * maxUnknownKids {
-		r.rememberUnknown(fmt.Sprintf("forged-%d", i), testNow.Add(time.Duration(i)*time.Millisecond))
-	}
-	if n := len(r.unknown); n > maxUnknownKids {
-		t.Fatalf("%d unknown kids remembered, bound %d", n, maxUnknownKids)
 	}
 }

@@ -1,4 +1,4 @@
-package verify
+package jose
 
 import (
 	"encoding/json"
@@ -7,8 +7,8 @@ import (
 	"unsafe"
 )
 
-// member is one "name": value pair of a JSON object, the value kept raw.
-type member struct {
+// Member is one "name": value pair of a JSON object, the value kept raw.
+type Member struct {
 	Name  string
 	Value []byte
 }
@@ -18,12 +18,12 @@ const maxJSONDepth = 32
 
 var errJSON = errors.New("not a valid JSON object")
 
-// parseObject parses data as one JSON object and returns its members in order. It is stricter
+// ParseObject parses data as one JSON object and returns its members in order. It is stricter
 // than encoding/json: duplicate member names (after unescaping) are rejected at every depth
 // (RFC 7515 §5.2 step 4 and RFC 7519 §4 allow that; pingedge refuses, since two parsers that
 // pick different duplicates disagree on what was signed), invalid UTF-8 is rejected, and names
 // are compared exactly, never case-insensitively.
-func parseObject(data []byte) ([]member, error) {
+func ParseObject(data []byte) ([]Member, error) {
 	s := scanner{data: data}
 	s.ws()
 	members, err := s.object(0, true)
@@ -54,12 +54,12 @@ func (s *scanner) ws() {
 }
 
 // object scans {...}; with keep it returns the members (only the top level needs them).
-func (s *scanner) object(depth int, keep bool) ([]member, error) {
+func (s *scanner) object(depth int, keep bool) ([]Member, error) {
 	if depth > maxJSONDepth || s.pos >= len(s.data) || s.data[s.pos] != '{' {
 		return nil, errJSON
 	}
 	s.pos++
-	var members []member
+	var members []Member
 	var small [linearNames]string
 	names := small[:0]       // duplicate check: a linear scan while small,
 	var seen map[string]bool // then a map, so a hostile object stays O(n)
@@ -89,7 +89,7 @@ func (s *scanner) object(depth int, keep bool) ([]member, error) {
 			return nil, err
 		}
 		if keep {
-			members = append(members, member{Name: name, Value: s.data[start:s.pos]})
+			members = append(members, Member{Name: name, Value: s.data[start:s.pos]})
 		}
 		s.ws()
 		if s.pos >= len(s.data) {
@@ -205,7 +205,7 @@ func stringArray(v []byte) ([]string, bool) {
 // errDuplicate names the repeated member so the reason is useful in a log.
 type errDuplicate struct{ name string }
 
-func (e errDuplicate) Error() string { return "duplicate member " + quoteShort(e.name) }
+func (e errDuplicate) Error() string { return "duplicate member " + QuoteShort(e.name) }
 
 func (s *scanner) value(depth int) error {
 	if s.pos >= len(s.data) || depth > maxJSONDepth {
@@ -337,9 +337,9 @@ func (s *scanner) number() error {
 	return nil
 }
 
-// quoteShort quotes s for an error message, cut to 40 bytes so a hostile 10 KB name cannot
+// QuoteShort quotes s for an error message, cut to 40 bytes so a hostile 10 KB name cannot
 // flood a log line.
-func quoteShort(s string) string {
+func QuoteShort(s string) string {
 	if len(s) > 40 {
 		s = s[:40] + "…"
 	}

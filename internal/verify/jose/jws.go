@@ -1,4 +1,4 @@
-package verify
+package jose
 
 import (
 	"strings"
@@ -80,7 +80,7 @@ func ParseUnverified(token string, maxBytes int) (*Token, error) {
 // knownCrit is the set of crit extensions pingedge understands: none. Any crit member is
 // refused (RFC 7515 §4.1.11 says a recipient MUST reject one it does not understand).
 func (hd *Header) parse(data []byte) error {
-	members, err := parseObject(data)
+	members, err := ParseObject(data)
 	if err != nil {
 		return errorf(ErrMalformed, "header: %v", err)
 	}
@@ -105,8 +105,8 @@ func (hd *Header) parse(data []byte) error {
 	switch {
 	case !hasAlg:
 		return errorf(ErrMalformed, "header has no alg")
-	case len(hd.Kid) > maxKidBytes:
-		return errorf(ErrHeader, "kid longer than %d bytes", maxKidBytes)
+	case len(hd.Kid) > MaxKidBytes:
+		return errorf(ErrHeader, "kid longer than %d bytes", MaxKidBytes)
 	case hd.Cty != "" && strings.EqualFold(strings.TrimPrefix(strings.ToLower(hd.Cty), "application/"), "jwt"):
 		return errorf(ErrHeader, "nested tokens (cty JWT) are not accepted")
 	}
@@ -130,12 +130,12 @@ func (hd *Header) set(name, v string) {
 // (at+jwt, application/at+jwt), plain JWT, and no typ at all ("").
 var DefaultTypes = []string{"at+jwt", "application/at+jwt", "JWT", ""}
 
-// checkTyp compares typ case-insensitively, as RFC 7515 §4.1.9 media types are.
-func checkTyp(typ string, allowed []string) error {
+// CheckTyp compares typ case-insensitively, as RFC 7515 §4.1.9 media types are.
+func CheckTyp(typ string, allowed []string) error {
 	for _, a := range allowed {
 		if strings.EqualFold(typ, a) {
 			return nil
 		}
 	}
-	return errorf(ErrHeader, "typ %s is not accepted", quoteShort(typ))
+	return errorf(ErrHeader, "typ %s is not accepted", QuoteShort(typ))
 }
