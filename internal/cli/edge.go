@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pingedge/pingedge/internal/edge"
-	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 // newCmdEdge is the parent of the server-side commands (serve here; worker build elsewhere).
@@ -188,4 +188,4 @@ func edgeMode(opts *EdgeServeOptions) string {
 }
 
 // edgeFetcher fetches JWKS and discovery documents with the factory's client (timeouts set).
-func edgeFetcher(f *Factory) verify.Fetcher { return &verify.HTTPFetcher{Client: f.HTTP} }
+func edgeFetcher(f *Factory) keyset.Fetcher { return &keyset.HTTPFetcher{Client: f.HTTP} }

@@ -17,6 +17,7 @@ import (
 	"github.com/pingedge/pingedge/internal/ui"
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 // VerifyOptions are the inputs of `pingedge verify`.
@@ -163,7 +164,7 @@ func (e *EngineFlags) build(f *Factory) (*verify.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := verify.EngineOptions{Now: f.Now, CacheSize: -1, Fetcher: &verify.HTTPFetcher{Client: f.HTTP}}
+	opts := verify.EngineOptions{Now: f.Now, CacheSize: -1, Fetcher: &keyset.HTTPFetcher{Client: f.HTTP}}
 	if f.Global.Verbose {
 		// Key fetches and refresh failures, on stderr; never a token.
 		opts.Logger = slog.New(slog.NewTextHandler(f.IO.ErrOut, nil))

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/login"
-	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 // checkIssuer fetches discovery and the JWKS, and compares the issuer's Date header with the
@@ -39,7 +39,7 @@ func fetchJWKS(ctx context.Context, hc *http.Client, uri string) (keys int, date
 	if uri == "" {
 		return 0, date, fmt.Errorf("the discovery document has no jwks_uri")
 	}
-	res, err := (&verify.HTTPFetcher{Client: hc, Timeout: 15 * time.Second}).Fetch(ctx, uri)
+	res, err := (&keyset.HTTPFetcher{Client: hc, Timeout: 15 * time.Second}).Fetch(ctx, uri)
 	if err != nil {
 		return 0, date, fmt.Errorf("fetch keys: %w", err)
 	}

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 // Options configure a Server. PolicyFile and exactly one of Origin or ForwardAuth are required.
@@ -31,7 +31,7 @@ type Options struct {
 	Logger *slog.Logger // human logs (stderr); nil discards
 	Audit  io.Writer    // one JSON line per decision (stdout); nil discards
 
-	Fetcher verify.Fetcher // JWKS and discovery fetches; nil: verify.HTTPFetcher
+	Fetcher keyset.Fetcher // JWKS and discovery fetches; nil: keyset.HTTPFetcher
 	KeySet  jose.KeySet    // fixed keys instead of the policy's jwks_uri (tests, air-gapped)
 	Now     func() time.Time
 
@@ -113,7 +113,7 @@ func (o *Options) defaults() {
 		o.Now = time.Now
 	}
 	if o.Fetcher == nil {
-		o.Fetcher = &verify.HTTPFetcher{}
+		o.Fetcher = &keyset.HTTPFetcher{}
 	}
 	if o.ReloadInterval == 0 {
 		o.ReloadInterval = DefaultReloadInterval

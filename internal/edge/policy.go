@@ -11,6 +11,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 // loaded is one good policy with the engine built from it.
@@ -75,7 +76,7 @@ func (s *Server) keySetFor(p *verify.Policy, prev *loaded) jose.KeySet {
 			return prev.engine.KeySet()
 		}
 	}
-	return verify.NewRemoteKeySet(p.JWKSURI, verify.RemoteOptions{
+	return keyset.NewRemoteKeySet(p.JWKSURI, keyset.RemoteOptions{
 		Issuer: p.Issuer, Fetcher: s.opts.Fetcher, Now: s.opts.Now, Logger: s.log, Metrics: s.metrics,
 	})
 }
@@ -164,7 +165,7 @@ func (s *Server) watch(ctx context.Context) {
 	}
 }
 
-// refresher is the part of verify.RemoteKeySet warmKeys needs.
+// refresher is the part of keyset.RemoteKeySet warmKeys needs.
 type refresher interface {
 	Refresh(ctx context.Context) error
 }

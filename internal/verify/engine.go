@@ -9,13 +9,14 @@ import (
 	"unsafe"
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 // EngineOptions are the engine's external edges. Only KeySet or Fetcher matter for keys:
 // without a KeySet, a RemoteKeySet is built for the policy's jwks_uri (or discovery) on Fetcher.
 type EngineOptions struct {
 	KeySet  jose.KeySet
-	Fetcher Fetcher
+	Fetcher keyset.Fetcher
 	Now     func() time.Time
 	Logger  *slog.Logger
 	Metrics *Metrics // nil: the engine makes its own (see Engine.Metrics)
@@ -62,7 +63,7 @@ func NewEngine(p *Policy, opts EngineOptions) (*Engine, error) {
 		e.metrics = &Metrics{}
 	}
 	if e.keys == nil {
-		e.keys = NewRemoteKeySet(p.JWKSURI, RemoteOptions{Issuer: p.Issuer, Fetcher: opts.Fetcher,
+		e.keys = keyset.NewRemoteKeySet(p.JWKSURI, keyset.RemoteOptions{Issuer: p.Issuer, Fetcher: opts.Fetcher,
 			Now: e.now, Logger: e.log, Metrics: e.metrics})
 	}
 	size := p.CacheSize

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 // TestExplain: the checklist runs every check it can, so a token with a forged signature that
@@ -37,7 +38,7 @@ func TestExplain(t *testing.T) {
 	if bad.OK() || bad.Checks[0].OK || bad.Checks[1].Ran || !errors.Is(bad.Err, jose.ErrMalformed) {
 		t.Fatalf("malformed: %+v", bad.Checks)
 	}
-	if !e.Ready() || (&RemoteKeySet{}).Ready() {
+	if !e.Ready() || (&keyset.RemoteKeySet{}).Ready() {
 		t.Fatal("Ready: static set with keys is ready; an unfetched remote set is not")
 	}
 }

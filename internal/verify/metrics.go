@@ -115,7 +115,8 @@ func (m *Metrics) store(hit bool) {
 	}
 }
 
-func (m *Metrics) jwksFetch(ok bool) {
+// JWKSFetch counts one key set fetch (keyset.FetchCounter).
+func (m *Metrics) JWKSFetch(ok bool) {
 	if m == nil {
 		return
 	}
@@ -125,7 +126,8 @@ func (m *Metrics) jwksFetch(ok bool) {
 	}
 }
 
-func (m *Metrics) staleKeys() {
+// StaleKeys counts a failed refresh while older keys stayed in use (keyset.FetchCounter).
+func (m *Metrics) StaleKeys() {
 	if m != nil {
 		m.staleKeyUses.Add(1)
 	}

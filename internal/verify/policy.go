@@ -293,3 +293,10 @@ func upper(s string) string {
 	}
 	return s
 }
+
+// setDefault sets *d to v when it is unset (zero or negative).
+func setDefault(d *time.Duration, v time.Duration) {
+	if *d <= 0 {
+		*d = v
+	}
+}

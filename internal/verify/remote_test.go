@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 // clock is the tests' only fake: a settable time.
@@ -90,11 +91,11 @@ func (s *signer) token(t *testing.T, claims map[string]any) string {
 	return signRaw(t, s, s.alg, mustJSON(map[string]any{"alg": s.alg, "kid": s.kid}), mustJSON(claims))
 }
 
-func remoteEngine(t *testing.T, url string, clk *clock, logs *bytes.Buffer) (*Engine, *RemoteKeySet) {
+func remoteEngine(t *testing.T, url string, clk *clock, logs *bytes.Buffer) (*Engine, *keyset.RemoteKeySet) {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	m := &Metrics{}
-	ks := NewRemoteKeySet(url, RemoteOptions{Now: clk.Now, Logger: log, Metrics: m})
+	ks := keyset.NewRemoteKeySet(url, keyset.RemoteOptions{Now: clk.Now, Logger: log, Metrics: m})
 	e, err := NewEngine(testPolicy(), EngineOptions{KeySet: ks, Now: clk.Now, Metrics: m, Logger: log, CacheSize: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -316,39 +317,11 @@ func TestDiscovery(t *testing.T) {
 	if _, err := e.Verify(bg, a.token(t, withClaims(func(c map[string]any) { c["iss"] = srv.URL }))); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.KeySet().(*RemoteKeySet).URL(); got != srv.URL+"/jwks" {
+	if got := e.KeySet().(*keyset.RemoteKeySet).URL(); got != srv.URL+"/jwks" {
 		t.Fatalf("jwks_uri not discovered: %q", got)
 	}
-	_, err = DiscoverJWKSURI(context.Background(), &HTTPFetcher{}, srv.URL+"/other")
+	_, err = keyset.DiscoverJWKSURI(context.Background(), &keyset.HTTPFetcher{}, srv.URL+"/other")
 	if !errors.Is(err, jose.ErrKeysUnavailable) {
 		t.Fatalf("discovery for another issuer must fail, got %v", err)
-	}
-}
-
-func TestCacheControlBounds(t *testing.T) {
-	r := NewRemoteKeySet("", RemoteOptions{})
-	for cc, want := range map[string]time.Duration{
-		"":                     15 * time.Minute,
-		"max-age=5":            time.Minute,
-		"public, max-age=600":  10 * time.Minute,
-		"max-age=99999999":     24 * time.Hour,
-		"no-store":             time.Minute,
-		"max-age=abc":          15 * time.Minute,
-		"Max-Age=120, private": 2 * time.Minute,
-	} {
-		if got := r.ttl(http.Header{"Cache-Control": {cc}}); got != want {
-			t.Errorf("%q: got %s want %s", cc, got, want)
-		}
-	}
-}
-
-// TestUnknownKidMemoryBounded: remembering forged kids cannot grow without bound.
-func TestUnknownKidMemoryBounded(t *testing.T) {
-	r := NewRemoteKeySet("http://127.0.0.1:1/jwks", RemoteOptions{})
-	for i := range 3 * maxUnknownKids {
-		r.rememberUnknown(fmt.Sprintf("forged-%d", i), testNow.Add(time.Duration(i)*time.Millisecond))
-	}
-	if n := len(r.unknown); n > maxUnknownKids {
-		t.Fatalf("%d unknown kids remembered, bound %d", n, maxUnknownKids)
 	}
 }

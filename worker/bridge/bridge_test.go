@@ -11,6 +11,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 func engine(t testing.TB) *verify.Engine {
@@ -117,7 +118,7 @@ func TestKVKeySet(t *testing.T) {
 		if c.cc != "" {
 			h.Set("Cache-Control", c.cc)
 		}
-		val, ttl := KeySetToKV(&verify.FetchResult{Status: 200, Header: h, Body: []byte(`{"keys":[]}`)}, now)
+		val, ttl := KeySetToKV(&keyset.FetchResult{Status: 200, Header: h, Body: []byte(`{"keys":[]}`)}, now)
 		if ttl != c.want {
 			t.Errorf("%q: ttl %s, want %s", c.cc, ttl, c.want)
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 // KV bounds: Workers KV refuses an expirationTtl under 60 s; a key set is never kept past a
@@ -34,7 +34,7 @@ type kvKeySet struct {
 // KeySetToKV encodes a fetched key set for KV and returns the expirationTtl to store it with:
 // the response's Cache-Control max-age (RFC 9111 §5.2.2.1), 15 minutes without one, within
 // [60 s, 24 h].
-func KeySetToKV(res *verify.FetchResult, now time.Time) (string, time.Duration) {
+func KeySetToKV(res *keyset.FetchResult, now time.Time) (string, time.Duration) {
 	ttl := maxAge(res.Header)
 	switch {
 	case ttl <= 0:
@@ -51,7 +51,7 @@ func KeySetToKV(res *verify.FetchResult, now time.Time) (string, time.Duration) 
 // KeySetFromKV turns a KV value back into a fetch result whose max-age is the time left, so
 // verify refreshes it when the copy in KV would have expired. ok is false for a value that
 // does not decode or has expired (KV deletes lazily).
-func KeySetFromKV(val string, now time.Time) (*verify.FetchResult, bool) {
+func KeySetFromKV(val string, now time.Time) (*keyset.FetchResult, bool) {
 	var k kvKeySet
 	if err := json.Unmarshal([]byte(val), &k); err != nil || k.Body == "" {
 		return nil, false
@@ -61,7 +61,7 @@ func KeySetFromKV(val string, now time.Time) (*verify.FetchResult, bool) {
 		return nil, false
 	}
 	h := map[string][]string{"Cache-Control": {"max-age=" + strconv.Itoa(int(left/time.Second))}}
-	return &verify.FetchResult{Status: 200, Header: h, Body: []byte(k.Body)}, true
+	return &keyset.FetchResult{Status: 200, Header: h, Body: []byte(k.Body)}, true
 }
 
 // maxAge reads max-age from the Cache-Control header of h (keyed canonically, as the fetcher

@@ -12,12 +12,13 @@ import (
 
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 	"github.com/pingedge/pingedge/worker/bridge"
 )
 
-// fetcher is verify.Fetcher on the runtime's fetch(), through the shim's fetchBounded helper
+// fetcher is keyset.Fetcher on the runtime's fetch(), through the shim's fetchBounded helper
 // (which stops reading past the limit and times out). The cooldown and stale-if-error rules
-// live in verify.RemoteKeySet, so they are the gateway's.
+// live in keyset.RemoteKeySet, so they are the gateway's.
 //
 // With a Workers KV binding, the key set is shared between isolates: the first fetch of a
 // URL in an isolate is answered from KV when present (a cold isolate verifies without a trip
@@ -33,7 +34,7 @@ type fetcher struct {
 
 func newFetcher(host js.Value) *fetcher { return &fetcher{host: host, seen: map[string]bool{}} }
 
-func (f *fetcher) Fetch(ctx context.Context, url string) (*verify.FetchResult, error) {
+func (f *fetcher) Fetch(ctx context.Context, url string) (*keyset.FetchResult, error) {
 	f.mu.Lock()
 	first := !f.seen[url]
 	f.seen[url] = true
@@ -47,7 +48,7 @@ func (f *fetcher) Fetch(ctx context.Context, url string) (*verify.FetchResult, e
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", url, err)
 	}
-	res := &verify.FetchResult{Status: v.Get("status").Int(), Header: map[string][]string{}}
+	res := &keyset.FetchResult{Status: v.Get("status").Int(), Header: map[string][]string{}}
 	hs := v.Get("headers")
 	for i := 0; i < hs.Length(); i++ {
 		k := verify.CanonicalHeaderKey(hs.Index(i).Index(0).String())
@@ -62,7 +63,7 @@ func (f *fetcher) Fetch(ctx context.Context, url string) (*verify.FetchResult, e
 	return res, nil
 }
 
-func (f *fetcher) fromKV(ctx context.Context, url string) *verify.FetchResult {
+func (f *fetcher) fromKV(ctx context.Context, url string) *keyset.FetchResult {
 	v, err := await(ctx, f.host.Call("kvGet", bridge.KVKeySetKey(url)))
 	if err != nil || v.IsNull() || v.IsUndefined() {
 		return nil
@@ -74,7 +75,7 @@ func (f *fetcher) fromKV(ctx context.Context, url string) *verify.FetchResult {
 	return res
 }
 
-func (f *fetcher) toKV(ctx context.Context, url string, res *verify.FetchResult) {
+func (f *fetcher) toKV(ctx context.Context, url string, res *keyset.FetchResult) {
 	val, ttl := bridge.KeySetToKV(res, time.Now())
 	if _, err := await(ctx, f.host.Call("kvPut", bridge.KVKeySetKey(url), val, int(ttl/time.Second))); err != nil {
 		f.host.Call("log", "pingedge: key set not written to KV: "+err.Error())

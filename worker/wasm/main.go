@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 	"github.com/pingedge/pingedge/worker/bridge"
 )
 
@@ -38,7 +39,7 @@ func newEngine(host js.Value) (*verify.Engine, error) {
 		return nil, err
 	}
 	log := slog.New(slog.NewJSONHandler(consoleWriter{host}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	keys := verify.NewRemoteKeySet(p.JWKSURI, verify.RemoteOptions{
+	keys := keyset.NewRemoteKeySet(p.JWKSURI, keyset.RemoteOptions{
 		Issuer: p.Issuer, Fetcher: newFetcher(host), Logger: log, Cooldown: cooldown(),
 	})
 	opts := verify.EngineOptions{KeySet: keys, Logger: log}

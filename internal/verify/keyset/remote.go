@@ -1,4 +1,4 @@
-package verify
+package keyset
 
 import (
 	"context"
@@ -19,7 +19,7 @@ type RemoteOptions struct {
 	Fetcher  Fetcher // [HTTPFetcher]
 	Now      func() time.Time
 	Logger   *slog.Logger  // [discard]
-	Metrics  *Metrics      // [none]
+	Metrics  FetchCounter  // [none]
 	Cooldown time.Duration // at most one refetch per cooldown [30s]
 	// MinRefresh and MaxRefresh bound Cache-Control max-age [1m, 24h]; DefaultRefresh is used
 	// when the response has none [15m].
@@ -224,13 +224,13 @@ func (r *RemoteKeySet) doFetch(c *call) {
 	defer r.mu.Unlock()
 	now := r.opts.Now()
 	r.inflight = nil
-	r.opts.Metrics.jwksFetch(err == nil)
+	r.count(func(m FetchCounter) { m.JWKSFetch(err == nil) })
 	if err != nil {
 		r.lastErr = err
 		c.err = err
 		if len(r.keys) > 0 {
 			r.staleSeen = true
-			r.opts.Metrics.staleKeys()
+			r.count(FetchCounter.StaleKeys)
 			r.opts.Logger.Warn("jwks refresh failed; keeping the keys already held (stale-if-error)",
 				"url", r.url, "keys", len(r.keys), "error", err.Error())
 		} else {
@@ -348,4 +348,21 @@ func DiscoverJWKSURI(ctx context.Context, f Fetcher, issuer string) (string, err
 		return "", errorf(jose.ErrKeysUnavailable, "%w: %s has no http(s) jwks_uri", errDiscovery, url)
 	}
 	return jwksURI, nil
+}
+
+// FetchCounter counts the key set's fetches for metrics (the engine's verify.Metrics is one).
+type FetchCounter interface {
+	JWKSFetch(ok bool) // one fetch, and whether it brought keys
+	StaleKeys()        // a refresh failed while older keys stayed in use (stale-if-error)
+}
+
+func (r *RemoteKeySet) count(f func(FetchCounter)) {
+	if r.opts.Metrics != nil {
+		f(r.opts.Metrics)
+	}
+}
+
+// errorf wraps a sentinel with detail.
+func errorf(kind error, format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{kind}, args...)...)
 }

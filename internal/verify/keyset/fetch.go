@@ -1,7 +1,8 @@
-package verify
+package keyset
 
 import (
 	"context"
+	"strings"
 )
 
 // FetchResult is what a Fetcher got back.
@@ -16,4 +17,20 @@ type FetchResult struct {
 // they read (MaxJWKSBytes plus one byte is enough to detect an oversized document).
 type Fetcher interface {
 	Fetch(ctx context.Context, url string) (*FetchResult, error)
+}
+
+const statusOK = 200
+
+// headerGet returns the first value of a response header, matched case-insensitively (RFC 9110
+// §5.1): net/http keys headers in canonical form, the Worker's fetch in lower case.
+func headerGet(h map[string][]string, key string) string {
+	if v, ok := h[key]; ok && len(v) > 0 {
+		return v[0]
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, key) && len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
 }
