@@ -24,6 +24,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/verify"
 	pjose "github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // The benchmarks compare, on the same tokens and keys, in one run:
@@ -98,7 +99,7 @@ func BenchmarkVerify(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e, err := verify.NewEngine(&verify.Policy{Issuer: issuer, Audience: []string{audience}},
+	e, err := verify.NewEngine(&policy.Policy{Issuer: issuer, Audience: []string{audience}},
 		verify.EngineOptions{KeySet: ks, Now: func() time.Time { return now }})
 	if err != nil {
 		b.Fatal(err)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 	"github.com/pingedge/pingedge/internal/workerbundle"
 )
 
@@ -170,7 +170,7 @@ func checkOrigin(raw string, optional bool) error {
 // workerError maps bundle and workerd errors to exit codes: a policy that does not load is a
 // configuration error (2); a missing toolchain or workerd fails (1) with what to install.
 func workerError(err error) error {
-	var pe *verify.PolicyError
+	var pe *policy.PolicyError
 	switch {
 	case errors.As(err, &pe):
 		return &ExitError{Code: ExitUsage, Err: err}

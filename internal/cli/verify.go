@@ -18,6 +18,7 @@ import (
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // VerifyOptions are the inputs of `pingedge verify`.
@@ -189,12 +190,12 @@ func (e *EngineFlags) build(f *Factory) (*verify.Engine, error) {
 	return engine, nil
 }
 
-func (e *EngineFlags) policy() (*verify.Policy, error) {
+func (e *EngineFlags) policy() (*policy.Policy, error) {
 	switch {
 	case e.Policy != "" && (e.Issuer != "" || len(e.Audience) > 0):
 		return nil, usageError("use --policy or --issuer/--audience, not both")
 	case e.Policy != "":
-		p, err := verify.LoadPolicyFile(e.Policy)
+		p, err := policy.LoadPolicyFile(e.Policy)
 		if err != nil {
 			return nil, &ExitError{Code: ExitUsage, Err: err, Hint: "see docs/policy.md"}
 		}
@@ -202,7 +203,7 @@ func (e *EngineFlags) policy() (*verify.Policy, error) {
 	case e.Issuer == "" || len(e.Audience) == 0:
 		return nil, usageError("say what to verify against: --policy FILE, or --issuer URL and --audience AUD")
 	}
-	return &verify.Policy{Issuer: e.Issuer, Audience: e.Audience, Default: verify.AccessAuthenticated}, nil
+	return &policy.Policy{Issuer: e.Issuer, Audience: e.Audience, Default: policy.AccessAuthenticated}, nil
 }
 
 // tokenArg says what to pass when the token argument is missing, instead of cobra's

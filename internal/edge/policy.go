@@ -12,6 +12,7 @@ import (
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // loaded is one good policy with the engine built from it.
@@ -51,7 +52,7 @@ func (s *Server) loadPolicy(prev *loaded) (*loaded, fileStamp, [32]byte, error) 
 		return nil, stamp, [32]byte{}, fmt.Errorf("read policy: %w", err)
 	}
 	hash := sha256.Sum256(data)
-	p, err := verify.ParsePolicy(data)
+	p, err := policy.ParsePolicy(data)
 	if err != nil {
 		return nil, stamp, hash, fmt.Errorf("%s: %w", path, err)
 	}
@@ -66,7 +67,7 @@ func (s *Server) loadPolicy(prev *loaded) (*loaded, fileStamp, [32]byte, error) 
 
 // keySetFor keeps the previous key set when the issuer and JWKS URL did not change, so a
 // policy edit does not refetch keys nor lose the ones held during an issuer outage.
-func (s *Server) keySetFor(p *verify.Policy, prev *loaded) jose.KeySet {
+func (s *Server) keySetFor(p *policy.Policy, prev *loaded) jose.KeySet {
 	if s.opts.KeySet != nil {
 		return s.opts.KeySet
 	}

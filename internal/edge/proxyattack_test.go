@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // attackPolicy is testPolicy with what the attacks need: a GET-only public rule (method
@@ -175,7 +175,7 @@ func checkOrigin(t *testing.T, fa *running, s seen) {
 		t.Fatalf("the origin got a CONNECT")
 	}
 	rec := auditFor(t, fa, s.Header.Get("X-Request-Id"))
-	norm, err := verify.NormalizePath(s.URI)
+	norm, err := policy.NormalizePath(s.URI)
 	if err != nil || norm != rec.Path || s.Method != rec.Method || rec.Decision != "allow" {
 		t.Errorf("origin served %s %s (normalised %q, %v); pingedge audited %s %s %s", s.Method, s.URI, norm, err, rec.Method, rec.Path, rec.Decision)
 	}

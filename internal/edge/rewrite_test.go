@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // FuzzRewritePath: whatever raw path a client sends, the path the origin receives is exactly
@@ -24,7 +24,7 @@ func FuzzRewritePath(f *testing.F) {
 			return
 		}
 		raw := u.EscapedPath()
-		norm, err := verify.NormalizePath(raw)
+		norm, err := policy.NormalizePath(raw)
 		if err != nil {
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // Request is what Decide needs from an HTTP request.
@@ -71,19 +72,19 @@ func (e *Engine) Decide(ctx context.Context, r Request) Decision {
 }
 
 func (e *Engine) decide(ctx context.Context, r Request) Decision {
-	path, err := normalizePath(r.Path, e.policy.AllowPathParameters)
+	path, err := e.policy.NormalizePath(r.Path)
 	if err != nil {
 		return Decision{Status: statusBadRequest, Reason: err.Error()}
 	}
-	rule, access := e.match(upper(r.Method), path)
+	rule, access := e.policy.Match(r.Method, path)
 	name := "default"
 	if rule != nil {
 		name = rule.Name
 	}
 	switch access {
-	case AccessAnyone:
+	case policy.AccessAnyone:
 		return Decision{Allow: true, Status: statusOK, Rule: name, Path: path, Reason: "open to anyone"}
-	case AccessDeny:
+	case policy.AccessDeny:
 		return Decision{Status: statusForbidden, Rule: name, Path: path, Reason: "denied by policy"}
 	}
 	token := r.Token
@@ -99,11 +100,11 @@ func (e *Engine) decide(ctx context.Context, r Request) Decision {
 	}
 	d := Decision{Status: statusOK, Rule: name, Path: path, Claims: entry.claims, ValidUntil: entry.until}
 	if rule != nil {
-		if !rule.rolesOK(entry.claims) {
+		if !rule.RolesOK(entry.claims) {
 			d.Status, d.Reason = statusForbidden, "missing a required role"
 			return d
 		}
-		if !rule.scopesOK(entry.claims) {
+		if !rule.ScopesOK(entry.claims) {
 			d.Status, d.Reason = statusForbidden, "missing a required scope"
 			d.WWWAuthenticate = `Bearer error="insufficient_scope", scope="` + strings.Join(rule.Scopes, " ") + `"`
 			return d
@@ -111,41 +112,6 @@ func (e *Engine) decide(ctx context.Context, r Request) Decision {
 	}
 	d.Allow, d.SetHeaders, d.Reason = true, entry.headers, "allowed"
 	return d
-}
-
-// match returns the first rule matching method and path, or nil and the default.
-func (e *Engine) match(method, path string) (*Rule, Access) {
-	for i := range e.policy.Rules {
-		r := &e.policy.Rules[i]
-		if len(r.Methods) > 0 && !jose.ContainsString(r.Methods, method) {
-			continue
-		}
-		if matchPath(r.pattern, path) {
-			return r, r.Allow
-		}
-	}
-	return nil, e.policy.Default
-}
-
-func (r *Rule) rolesOK(c *jose.Claims) bool {
-	if len(r.Roles) == 0 {
-		return true
-	}
-	for _, role := range r.Roles {
-		if c.HasRole(role) {
-			return true
-		}
-	}
-	return false
-}
-
-func (r *Rule) scopesOK(c *jose.Claims) bool {
-	for _, s := range r.Scopes {
-		if !c.HasScope(s) {
-			return false
-		}
-	}
-	return true
 }
 
 // denyInvalid maps a verification error to 401 invalid_token (RFC 6750 §3.1), or 503 when the

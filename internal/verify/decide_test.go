@@ -10,11 +10,12 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 func decideEngine(t *testing.T, clk *clock) *Engine {
 	t.Helper()
-	p, err := ParsePolicy([]byte(strings.Replace(samplePolicy, "https://auth.pingone.com/env-1/as", testIssuer, 1)))
+	p, err := policy.ParsePolicy([]byte(strings.Replace(samplePolicy, "https://auth.pingone.com/env-1/as", testIssuer, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +160,7 @@ func TestDecisionCacheBounded(t *testing.T) {
 }
 
 func TestExtractToken(t *testing.T) {
-	p := &Policy{TokenHeader: "Cf-Access-Jwt-Assertion"}
+	p := &policy.Policy{TokenHeader: "Cf-Access-Jwt-Assertion"}
 	for _, tc := range []struct {
 		h    http.Header
 		want string

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // EngineOptions are the engine's external edges. Only KeySet or Fetcher matter for keys:
@@ -32,7 +33,7 @@ type EngineOptions struct {
 
 // Engine verifies tokens and decides requests against one policy. Safe for concurrent use.
 type Engine struct {
-	policy  *Policy
+	policy  *policy.Policy
 	keys    jose.KeySet
 	now     func() time.Time
 	log     *slog.Logger
@@ -44,7 +45,7 @@ type Engine struct {
 }
 
 // NewEngine validates p and builds an engine. Nothing is fetched until the first token.
-func NewEngine(p *Policy, opts EngineOptions) (*Engine, error) {
+func NewEngine(p *policy.Policy, opts EngineOptions) (*Engine, error) {
 	if p == nil {
 		return nil, errors.New("verify: nil policy")
 	}
@@ -73,12 +74,12 @@ func NewEngine(p *Policy, opts EngineOptions) (*Engine, error) {
 	if size > 0 {
 		e.cache = newResultCache(size)
 	}
-	e.strip = p.strip()
+	e.strip = p.StripHeaders()
 	return e, nil
 }
 
 // Policy returns the engine's validated policy.
-func (e *Engine) Policy() *Policy { return e.policy }
+func (e *Engine) Policy() *policy.Policy { return e.policy }
 
 // KeySet returns the engine's key set.
 func (e *Engine) KeySet() jose.KeySet { return e.keys }

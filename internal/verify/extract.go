@@ -2,13 +2,15 @@ package verify
 
 import (
 	"strings"
+
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // ExtractToken finds the bearer token of a request: the Authorization header with the Bearer
 // scheme (case-insensitive, RFC 6750 §2.1, RFC 9110 §11.1), else the policy's token_header
 // (e.g. Cf-Access-Jwt-Assertion) carrying the bare token. More than one Authorization header,
 // or a value with characters outside the token68 set, yields no token.
-func ExtractToken(h map[string][]string, p *Policy) (string, bool) {
+func ExtractToken(h map[string][]string, p *policy.Policy) (string, bool) {
 	if vals := headerValues(h, "Authorization"); len(vals) > 0 {
 		if len(vals) != 1 {
 			return "", false
@@ -45,7 +47,13 @@ func isToken68(s string) bool {
 
 var token68Chars = func() (t [256]bool) {
 	for c := 0; c < 256; c++ {
-		t[c] = isUnreserved(byte(c)) || c == '+' || c == '/' || c == '='
+		t[c] = unreserved(byte(c)) || c == '+' || c == '/' || c == '='
 	}
 	return t
 }()
+
+// unreserved is RFC 3986 §2.3's unreserved set, token68's base (RFC 7235 §2.1).
+func unreserved(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
+}

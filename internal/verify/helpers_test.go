@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 const (
@@ -159,12 +160,12 @@ func mint(t testing.TB, alg jose.Algorithm, claims map[string]any, extra map[str
 	return signRaw(t, s, alg, hb, pb)
 }
 
-func testPolicy() *Policy {
-	return &Policy{Issuer: testIssuer, Audience: []string{testAudience}, RolesClaim: "roles"}
+func testPolicy() *policy.Policy {
+	return &policy.Policy{Issuer: testIssuer, Audience: []string{testAudience}, RolesClaim: "roles"}
 }
 
 // newTestEngine builds an engine over the static test JWKS with the fixed clock.
-func newTestEngine(t testing.TB, p *Policy) *Engine {
+func newTestEngine(t testing.TB, p *policy.Policy) *Engine {
 	t.Helper()
 	ks, err := jose.NewStaticKeySet(testJWKS(t))
 	if err != nil {
@@ -209,3 +210,28 @@ func specOf(alg jose.Algorithm) (testAlgSpec, bool) {
 	}
 	return s, s.hash != 0
 }
+
+// samplePolicy is the policy file the decision tests run against (policy/policy_test.go parses
+// the same text field by field).
+const samplePolicy = `issuer: https://auth.pingone.com/env-1/as
+audience: [https://api.example.com, https://other.example.com]
+algorithms: [RS256, ES256]
+leeway: 10s
+roles_claim: pi.roles
+cache_ttl: 1m
+token_header: Cf-Access-Jwt-Assertion
+rules:
+  - path: /healthz
+    allow: anyone
+  - path: /admin/**
+    methods: [GET, POST, DELETE]
+    roles: [admin]
+  - name: api
+    path: /api/**
+    roles: [engineer, admin]
+    scopes: [api:read]
+default: authenticated
+forward:
+  X-Auth-User: sub
+  x-auth-roles: pi.roles
+`

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // TestPathParameters is issue 10 finding 4: servlet origins (Tomcat, Jetty, Spring) drop ";…"
@@ -62,7 +63,7 @@ func paramsEngine(t *testing.T, clk *clock, allow bool) *Engine {
 	if allow {
 		yaml += "path_parameters: allow\n"
 	}
-	p, err := ParsePolicy([]byte(yaml))
+	p, err := policy.ParsePolicy([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,15 +80,15 @@ func paramsEngine(t *testing.T, clk *clock, allow bool) *Engine {
 func TestPathParametersPolicyField(t *testing.T) {
 	base := strings.Replace(samplePolicy, "https://auth.pingone.com/env-1/as", testIssuer, 1)
 	for in, want := range map[string]bool{"": false, "path_parameters: refuse\n": false, "path_parameters: allow\n": true} {
-		p, err := ParsePolicy([]byte(base + in))
+		p, err := policy.ParsePolicy([]byte(base + in))
 		if err != nil || p.AllowPathParameters != want {
 			t.Errorf("%q: allow %v err %v", in, p != nil && p.AllowPathParameters, err)
 		}
 	}
-	if _, err := ParsePolicy([]byte(base + "path_parameters: yes\n")); err == nil || !strings.Contains(err.Error(), "use refuse or allow") {
+	if _, err := policy.ParsePolicy([]byte(base + "path_parameters: yes\n")); err == nil || !strings.Contains(err.Error(), "use refuse or allow") {
 		t.Errorf("path_parameters: yes: %v", err)
 	}
-	if _, err := ParsePolicy([]byte(base + "method_override: yes\n")); err == nil || !strings.Contains(err.Error(), "use strip or keep") {
+	if _, err := policy.ParsePolicy([]byte(base + "method_override: yes\n")); err == nil || !strings.Contains(err.Error(), "use strip or keep") {
 		t.Errorf("method_override: yes: %v", err)
 	}
 }
@@ -101,11 +102,11 @@ func TestMethodOverrideStripped(t *testing.T) {
 		if keep {
 			yaml += "method_override: keep\n"
 		}
-		p, err := ParsePolicy([]byte(yaml))
+		p, err := policy.ParsePolicy([]byte(yaml))
 		if err != nil {
 			t.Fatal(err)
 		}
-		strip := strings.Join(p.strip(), ",")
+		strip := strings.Join(p.StripHeaders(), ",")
 		for _, h := range []string{"X-Http-Method-Override", "X-Method-Override", "X-Http-Method"} {
 			if strings.Contains(strip, h) == keep {
 				t.Errorf("keep=%v: strip list %s", keep, strip)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // clock is the tests' only fake: a settable time.
@@ -252,7 +253,7 @@ func TestRemoteNoKeysIsUnavailable(t *testing.T) {
 	if _, err := e.Verify(bg, tok); !errors.Is(err, jose.ErrKeysUnavailable) {
 		t.Fatalf("want keys unavailable, got %v", err)
 	}
-	e.policy.Default = AccessAuthenticated
+	e.policy.Default = policy.AccessAuthenticated
 	d := e.Decide(bg, Request{Method: "GET", Path: "/x", Token: tok})
 	if d.Status != http.StatusServiceUnavailable || d.Allow {
 		t.Fatalf("want 503, got %+v", d)

@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // A policy that names roles but no roles_claim reads them from "roles": an unset claim path
 // used to make every role rule deny, which `pingedge verify` showed as "missing a required role".
 func TestRolesClaimDefaultsToRoles(t *testing.T) {
-	p, err := ParsePolicy([]byte(fmt.Sprintf(`
+	p, err := policy.ParsePolicy([]byte(fmt.Sprintf(`
 issuer: %s
 audience: %s
 rules:
@@ -23,8 +24,8 @@ rules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.RolesClaim != DefaultRolesClaim {
-		t.Fatalf("roles_claim = %q, want %q", p.RolesClaim, DefaultRolesClaim)
+	if p.RolesClaim != policy.DefaultRolesClaim {
+		t.Fatalf("roles_claim = %q, want %q", p.RolesClaim, policy.DefaultRolesClaim)
 	}
 	e := newTestEngine(t, p)
 	tok := mint(t, jose.RS256, goodClaims(), nil)
@@ -38,11 +39,11 @@ rules:
 
 func TestRequestIDHeaderValidatedAndCanonical(t *testing.T) {
 	base := fmt.Sprintf("issuer: %s\naudience: %s\n", testIssuer, testAudience)
-	p, err := ParsePolicy([]byte(base + "request_id_header: x-correlation-id\n"))
+	p, err := policy.ParsePolicy([]byte(base + "request_id_header: x-correlation-id\n"))
 	if err != nil || p.RequestIDHeader != "X-Correlation-Id" {
 		t.Fatalf("%+v %v", p, err)
 	}
-	if _, err := ParsePolicy([]byte(base + "request_id_header: \"bad header\"\n")); err == nil || !strings.Contains(err.Error(), "request_id_header") {
+	if _, err := policy.ParsePolicy([]byte(base + "request_id_header: \"bad header\"\n")); err == nil || !strings.Contains(err.Error(), "request_id_header") {
 		t.Fatalf("invalid header name accepted: %v", err)
 	}
 }

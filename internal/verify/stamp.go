@@ -3,6 +3,8 @@ package verify
 import (
 	"crypto/rand"
 	"encoding/hex"
+
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // The helpers every host of the core (gateway, forward-auth, Worker) needs around a decision,
@@ -63,4 +65,4 @@ func foldHeaderByte(c byte) byte {
 
 // CanonicalHeaderKey is the canonical MIME form of a header name ("x-auth-user" →
 // "X-Auth-User"), as net/http keys headers, for hosts that must not import net/http.
-func CanonicalHeaderKey(s string) string { return canonicalKey(s) }
+func CanonicalHeaderKey(s string) string { return policy.CanonicalHeaderKey(s) }

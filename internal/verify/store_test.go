@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // mapStore is a ResultStore over a map: it records every put's ttl, like KV's expirationTtl.
@@ -58,7 +59,7 @@ func (k *countingKeys) n() int { k.mu.Lock(); defer k.mu.Unlock(); return k.call
 
 // storeEngine is a fresh engine (empty in-memory cache: a cold isolate) on store, whose key
 // set holds the test keys, or none when empty.
-func storeEngine(t *testing.T, clk *clock, store ResultStore, empty bool, mod func(*Policy)) (*Engine, *countingKeys) {
+func storeEngine(t *testing.T, clk *clock, store ResultStore, empty bool, mod func(*policy.Policy)) (*Engine, *countingKeys) {
 	t.Helper()
 	var ks jose.KeySet = jose.NewStaticKeys()
 	if !empty {
@@ -69,7 +70,7 @@ func storeEngine(t *testing.T, clk *clock, store ResultStore, empty bool, mod fu
 	}
 	keys := &countingKeys{KeySet: ks}
 	p := testPolicy()
-	p.Leeway, p.Default = 10*time.Second, AccessAuthenticated
+	p.Leeway, p.Default = 10*time.Second, policy.AccessAuthenticated
 	if mod != nil {
 		mod(p)
 	}
@@ -137,7 +138,7 @@ func TestResultStoreRefused(t *testing.T) {
 		claims  map[string]any
 		value   func(payload []byte) []byte // nil: what the warm engine stored
 		advance time.Duration
-		policy  func(*Policy)
+		policy  func(*policy.Policy)
 		status  int // with the full key set
 	}{
 		// exp is 2 min ahead; 5 s past it the leeway still lets a fresh check pass, but a
@@ -155,9 +156,9 @@ func TestResultStoreRefused(t *testing.T) {
 			return []byte(strings.Replace(string(p), `"engineer"`, `"admin"`, 1))
 		}, status: 200},
 		{name: "policy audience changed", claims: goodClaims(), status: 401,
-			policy: func(p *Policy) { p.Audience = []string{"https://other.example.com"} }},
+			policy: func(p *policy.Policy) { p.Audience = []string{"https://other.example.com"} }},
 		{name: "policy issuer changed", claims: goodClaims(), status: 401,
-			policy: func(p *Policy) { p.Issuer = "https://issuer.example.com/other" }},
+			policy: func(p *policy.Policy) { p.Issuer = "https://issuer.example.com/other" }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -207,7 +208,7 @@ func TestResultStoreTTL(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := &clock{t: testNow}
 			store := newMapStore()
-			e, _ := storeEngine(t, clk, store, false, func(p *Policy) { p.CacheTTL = tc.cacheTTL })
+			e, _ := storeEngine(t, clk, store, false, func(p *policy.Policy) { p.CacheTTL = tc.cacheTTL })
 			tok := mint(t, jose.ES256, expIn(tc.exp), nil)
 			if d := decideGET(e, tok); !d.Allow {
 				t.Fatal(d.Reason)

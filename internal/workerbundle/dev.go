@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // DevOptions describe a local run of the Worker in workerd.
@@ -38,7 +38,7 @@ func Dev(ctx context.Context, o DevOptions) error {
 			return err
 		}
 	}
-	p, err := verify.LoadPolicyFile(o.PolicyFile)
+	p, err := policy.LoadPolicyFile(o.PolicyFile)
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.PolicyFile, err)
 	}

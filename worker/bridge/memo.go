@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // The shim's decision memo: a request the core allowed on a verified token is answered again
@@ -25,7 +26,7 @@ import (
 //     id, "cached":true and latency 0.
 
 // memo fills the memo fields of a for an allowed decision d.
-func memo(a *Answer, p *verify.Policy, d *verify.Decision) {
+func memo(a *Answer, p *policy.Policy, d *verify.Decision) {
 	if !d.Allow || d.ValidUntil.IsZero() {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // TestMemoAuditTail: the line the shim renders for a memo answer — its own time and request
@@ -18,7 +19,7 @@ func TestMemoAuditTail(t *testing.T) {
 		Rule: "rules[2] /api/**", Reason: "allowed", Latency: 336 * time.Millisecond}
 	d := verify.Decision{Allow: true, Status: 200, ValidUntil: now.Add(time.Minute), Audit: rec}
 	a := Answer{RequestID: rec.RequestID}
-	memo(&a, &verify.Policy{TokenHeader: "Cf-Access-Jwt-Assertion"}, &d)
+	memo(&a, &policy.Policy{TokenHeader: "Cf-Access-Jwt-Assertion"}, &d)
 	if a.MemoUntil != now.Add(time.Minute).UnixMilli() || !reflect.DeepEqual(a.MemoValues, []string{"authorization", "cf-access-jwt-assertion"}) {
 		t.Fatalf("memo_until %d, memo_values %q", a.MemoUntil, a.MemoValues)
 	}
@@ -43,7 +44,7 @@ func TestMemoOnlyVerifiedAllows(t *testing.T) {
 		{Allow: true, Status: 200},
 	} {
 		a := Answer{RequestID: "r"}
-		memo(&a, &verify.Policy{}, &d)
+		memo(&a, &policy.Policy{}, &d)
 		if a.MemoUntil != 0 || a.AuditTail != "" {
 			t.Errorf("%+v was memoised: %+v", d, a)
 		}

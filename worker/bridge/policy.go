@@ -7,12 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/jose"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 // The policy travels to the Worker precompiled: `pingedge edge worker build` parses and checks
-// the YAML natively (verify.ParsePolicy) and writes it in this line format, which the wasm
+// the YAML natively (policy.ParsePolicy) and writes it in this line format, which the wasm
 // reads with strconv alone. Parsing the YAML inside the Worker was about a third of the Go
 // runtime's start-up on an isolate's first request (docs/performance.md), paid on every cold
 // start. The decoded policy goes through verify's Validate like a parsed one.
@@ -23,8 +23,8 @@ import (
 // PolicyMagic starts every encoded policy.
 const PolicyMagic = "pingedge-policy 1"
 
-// EncodePolicy writes p, a policy verify.ParsePolicy returned, in the Worker's format.
-func EncodePolicy(p *verify.Policy) string {
+// EncodePolicy writes p, a policy policy.ParsePolicy returned, in the Worker's format.
+func EncodePolicy(p *policy.Policy) string {
 	var b strings.Builder
 	b.WriteString(PolicyMagic + "\n")
 	line := func(tag string, vals ...string) {
@@ -71,12 +71,12 @@ func EncodePolicy(p *verify.Policy) string {
 }
 
 // DecodePolicy reads what EncodePolicy wrote and validates it.
-func DecodePolicy(s string) (*verify.Policy, error) {
+func DecodePolicy(s string) (*policy.Policy, error) {
 	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 	if len(lines) == 0 || lines[0] != PolicyMagic {
 		return nil, errors.New("not a precompiled pingedge policy: rebuild the bundle with `pingedge edge worker build`")
 	}
-	p := &verify.Policy{}
+	p := &policy.Policy{}
 	for i, l := range lines[1:] {
 		tag, rest, _ := strings.Cut(l, " ")
 		if err := decodeLine(p, tag, rest); err != nil {
@@ -89,7 +89,7 @@ func DecodePolicy(s string) (*verify.Policy, error) {
 	return p, nil
 }
 
-func decodeLine(p *verify.Policy, tag, rest string) error {
+func decodeLine(p *policy.Policy, tag, rest string) error {
 	switch tag {
 	case "leeway", "cache_ttl", "cache_size", "max_token_bytes":
 		n, err := strconv.ParseInt(rest, 10, 64)
@@ -116,7 +116,7 @@ func decodeLine(p *verify.Policy, tag, rest string) error {
 		*dst = vals[0]
 		return nil
 	}
-	last := func() (*verify.Rule, error) {
+	last := func() (*policy.Rule, error) {
 		if len(p.Rules) == 0 {
 			return nil, errors.New("before any rule")
 		}
@@ -145,7 +145,7 @@ func decodeLine(p *verify.Policy, tag, rest string) error {
 	case "default":
 		var d string
 		err := one(&d)
-		p.Default = verify.Access(d)
+		p.Default = policy.Access(d)
 		return err
 	case "path_parameters", "method_override":
 		var v string
@@ -164,7 +164,7 @@ func decodeLine(p *verify.Policy, tag, rest string) error {
 			return fmt.Errorf("%d values, want 4", len(vals))
 		}
 		n, err := strconv.Atoi(vals[3])
-		p.Rules = append(p.Rules, verify.Rule{Name: vals[0], Path: vals[1], Allow: verify.Access(vals[2]), Line: n})
+		p.Rules = append(p.Rules, policy.Rule{Name: vals[0], Path: vals[1], Allow: policy.Access(vals[2]), Line: n})
 		return err
 	case "methods", "roles", "scopes":
 		r, err := last()
@@ -176,7 +176,7 @@ func decodeLine(p *verify.Policy, tag, rest string) error {
 		if len(vals) != 2 {
 			return fmt.Errorf("%d values, want 2", len(vals))
 		}
-		p.Forward = append(p.Forward, verify.Forward{Header: vals[0], Claim: vals[1]})
+		p.Forward = append(p.Forward, policy.Forward{Header: vals[0], Claim: vals[1]})
 	default:
 		return errors.New("unknown field: rebuild the bundle with the pingedge that built this Worker")
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
 const fullPolicy = `issuer: https://issuer.example/as
@@ -43,7 +43,7 @@ forward:
 // for field (compared through the exported fields, which are what the engine reads).
 func TestPolicyRoundTrip(t *testing.T) {
 	for _, src := range []string{fullPolicy, "issuer: https://i.example\naudience: a\n"} {
-		want, err := verify.ParsePolicy([]byte(src))
+		want, err := policy.ParsePolicy([]byte(src))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestPolicyRoundTrip(t *testing.T) {
 	}
 }
 
-// TestPolicyCodecCoversEveryField fails when verify.Policy, Rule or Forward gains an exported
+// TestPolicyCodecCoversEveryField fails when policy.Policy, Rule or Forward gains an exported
 // field the codec does not carry: the Worker would otherwise enforce a different policy than
 // the gateway without anyone noticing.
 func TestPolicyCodecCoversEveryField(t *testing.T) {
@@ -71,7 +71,7 @@ func TestPolicyCodecCoversEveryField(t *testing.T) {
 		"Rule":    {"Name", "Path", "Methods", "Allow", "Roles", "Scopes", "Line"},
 		"Forward": {"Header", "Claim"},
 	}
-	for _, typ := range []reflect.Type{reflect.TypeFor[verify.Policy](), reflect.TypeFor[verify.Rule](), reflect.TypeFor[verify.Forward]()} {
+	for _, typ := range []reflect.Type{reflect.TypeFor[policy.Policy](), reflect.TypeFor[policy.Rule](), reflect.TypeFor[policy.Forward]()} {
 		for f := range typ.Fields() {
 			if f.IsExported() && !slices.Contains(known[typ.Name()], f.Name) {
 				t.Errorf("verify.%s.%s is not carried by EncodePolicy/DecodePolicy", typ.Name(), f.Name)
@@ -93,11 +93,11 @@ func TestDecodePolicyRefuses(t *testing.T) {
 }
 
 // exported copies the fields the engine reads, leaving out the line map kept for messages.
-func exported(p *verify.Policy) verify.Policy {
+func exported(p *policy.Policy) policy.Policy {
 	c := *p
 	c.Rules = nil
 	for _, r := range p.Rules {
-		c.Rules = append(c.Rules, verify.Rule{Name: r.Name, Path: r.Path, Methods: r.Methods, Allow: r.Allow,
+		c.Rules = append(c.Rules, policy.Rule{Name: r.Name, Path: r.Path, Methods: r.Methods, Allow: r.Allow,
 			Roles: r.Roles, Scopes: r.Scopes, Line: r.Line})
 	}
 	return c

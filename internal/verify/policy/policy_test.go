@@ -1,4 +1,4 @@
-package verify
+package policy
 
 import (
 	"errors"
@@ -43,7 +43,7 @@ func TestParsePolicy(t *testing.T) {
 		p.Forward[1].Header != "X-Auth-Roles" || p.Forward[1].Claim != "pi.roles" || p.Rules[1].Line != 11 {
 		t.Fatalf("policy not read as written: %+v", p)
 	}
-	if got := p.strip(); strings.Join(got, ",") != "Authorization,Cf-Access-Jwt-Assertion,X-Auth-User,X-Auth-Roles,X-Http-Method-Override,X-Method-Override,X-Http-Method,X-Original-Url,X-Rewrite-Url" {
+	if got := p.StripHeaders(); strings.Join(got, ",") != "Authorization,Cf-Access-Jwt-Assertion,X-Auth-User,X-Auth-Roles,X-Http-Method-Override,X-Method-Override,X-Http-Method,X-Original-Url,X-Rewrite-Url" {
 		t.Fatalf("strip list: %v", got)
 	}
 	dir := t.TempDir()

@@ -1,4 +1,4 @@
-package verify
+package policy
 
 import (
 	"errors"
@@ -216,4 +216,10 @@ func matchPath(pattern []string, path string) bool {
 		}
 	}
 	return rest == ""
+}
+
+// NormalizePath is NormalizePath under this policy: path parameters are kept only when the
+// policy's path_parameters is allow.
+func (p *Policy) NormalizePath(raw string) (string, error) {
+	return normalizePath(raw, p.AllowPathParameters)
 }

@@ -1,4 +1,4 @@
-package verify
+package policy
 
 import (
 	"fmt"
@@ -123,7 +123,7 @@ func (p *Policy) Validate() error {
 	if !validHeaderName(p.RequestIDHeader) {
 		return &PolicyError{Field: "request_id_header", Msg: fmt.Sprintf("%q is not a valid header name", p.RequestIDHeader)}
 	}
-	p.RequestIDHeader = canonicalKey(p.RequestIDHeader)
+	p.RequestIDHeader = CanonicalHeaderKey(p.RequestIDHeader)
 	// A rule with roles must have somewhere to read them: an unset roles_claim would make every
 	// such rule deny silently. "roles" is what PingOne and PingFederate mappings usually use.
 	if p.RolesClaim == "" {
@@ -182,8 +182,8 @@ func (p *Policy) validateForward() error {
 		if !validHeaderName(f.Header) {
 			return &PolicyError{Field: field, Msg: fmt.Sprintf("%q is not a valid header name", f.Header)}
 		}
-		canon := canonicalKey(f.Header)
-		if canon == "Authorization" || canon == "Host" || canon == "Cookie" || canon == canonicalKey(p.TokenHeader) {
+		canon := CanonicalHeaderKey(f.Header)
+		if canon == "Authorization" || canon == "Host" || canon == "Cookie" || canon == CanonicalHeaderKey(p.TokenHeader) {
 			return &PolicyError{Field: field, Msg: fmt.Sprintf("%s cannot carry identity", canon)}
 		}
 		if f.Claim == "" {
@@ -256,12 +256,12 @@ func (e *PolicyError) Error() string {
 	return fmt.Sprintf("policy: %s: %s", e.Field, e.Msg)
 }
 
-// strip is the request headers a decision removes before the request goes on: the token's
+// StripHeaders is the request headers a decision removes before the request goes on: the token's
 // carriers and every client-sent copy of a forwarded identity header.
-func (p *Policy) strip() []string {
+func (p *Policy) StripHeaders() []string {
 	out := []string{"Authorization"}
 	if p.TokenHeader != "" {
-		out = append(out, canonicalKey(p.TokenHeader))
+		out = append(out, CanonicalHeaderKey(p.TokenHeader))
 	}
 	for _, f := range p.Forward {
 		if !jose.ContainsString(out, f.Header) {
