@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -31,7 +32,8 @@ func withClaims(mod func(map[string]any)) map[string]any {
 }
 
 // TestAttacks is the table of issue 3: each forged or malformed token must be rejected, and for
-// the reason named (the sentinel and a fragment of the message), not by accident.
+// the reason named (the sentinel and a fragment of the message), not by accident; and Explain
+// (the inspect checklist) must report exactly the failure Verify returns.
 func TestAttacks(t *testing.T) {
 	e := newTestEngine(t, testPolicy())
 	s := testSigners(t)
@@ -96,6 +98,7 @@ func TestAttacks(t *testing.T) {
 		{"real kid, attacker's signature", signedBy(attacker, okHeader, goodClaims()), jose.ErrSignature, "does not verify"},
 		{"tampered payload", parts[0] + "." + enc(mustJSON(withClaims(func(c map[string]any) { c["roles"] = []string{"admin"} }))) + "." + parts[2], jose.ErrSignature, "does not verify"},
 		{"stripped signature", parts[0] + "." + payload + ".", jose.ErrSignature, "missing"},
+		{"stripped signature, unknown kid", hdr(`{"alg":"RS256","kid":"forged-kid","typ":"at+jwt"}`) + "." + payload + ".", jose.ErrSignature, "missing"},
 		{"signature and dot stripped", parts[0] + "." + payload, jose.ErrMalformed, "three"},
 		{"PS256 header over a PKCS1v15 signature", strings.Replace(mint(t, jose.RS256, goodClaims(), map[string]any{"kid": "pss-1"}), hdr(`{"alg":"RS256","kid":"pss-1","typ":"at+jwt"}`), hdr(`{"alg":"PS256","kid":"pss-1","typ":"at+jwt"}`), 1), jose.ErrSignature, "does not verify"},
 		{"zero ECDSA signature", ecInput + "." + enc(make([]byte, 64)), jose.ErrSignature, "does not verify"},
@@ -163,6 +166,10 @@ func TestAttacks(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.Verify(bg, tc.token)
+			// Explain runs the same ordered checks: its first failure is Verify's error, always.
+			if r := e.Explain(bg, tc.token); fmt.Sprint(r.Err) != fmt.Sprint(err) || r.OK() != (err == nil) {
+				t.Fatalf("Explain and Verify disagree: Explain %v, Verify %v", r.Err, err)
+			}
 			if tc.want == nil {
 				if err != nil {
 					t.Fatalf("want accepted, got %v", err)

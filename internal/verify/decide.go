@@ -126,20 +126,9 @@ func (e *Engine) denyInvalid(err error, rule, path string) Decision {
 			return '\''
 		}
 		return r
-	}, shortReason(err))
+	}, jose.ShortReason(err))
 	return Decision{Status: statusUnauthorized, Rule: rule, Path: path, Reason: reason,
 		WWWAuthenticate: `Bearer error="invalid_token", error_description="` + desc + `"`}
-}
-
-// shortReason is the sentinel's text: enough for a client, nothing about keys or claims.
-func shortReason(err error) string {
-	for _, s := range []error{jose.ErrMalformed, jose.ErrAlgorithm, jose.ErrHeader, jose.ErrUnknownKey, jose.ErrKeyMismatch,
-		jose.ErrSignature, jose.ErrClaims, jose.ErrIssuer, jose.ErrAudience, jose.ErrExpired, jose.ErrNotYetValid} {
-		if errors.Is(err, s) {
-			return s.Error()
-		}
-	}
-	return "invalid token"
 }
 
 func outcomeOf(status int) Outcome {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-	"unsafe"
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
@@ -35,6 +34,7 @@ type EngineOptions struct {
 type Engine struct {
 	policy  *policy.Policy
 	keys    jose.KeySet
+	v       *jose.Verifier // the token checks; the engine adds roles, policy and caching
 	now     func() time.Time
 	log     *slog.Logger
 	metrics *Metrics
@@ -67,6 +67,8 @@ func NewEngine(p *policy.Policy, opts EngineOptions) (*Engine, error) {
 		e.keys = keyset.NewRemoteKeySet(p.JWKSURI, keyset.RemoteOptions{Issuer: p.Issuer, Fetcher: opts.Fetcher,
 			Now: e.now, Logger: e.log, Metrics: e.metrics})
 	}
+	e.v = jose.NewVerifier(e.keys, jose.Config{Issuer: p.Issuer, Audiences: p.Audience, Algorithms: p.Algorithms,
+		TokenTypes: p.TokenTypes, Leeway: p.Leeway, Now: e.now, MaxTokenBytes: p.MaxTokenBytes})
 	size := p.CacheSize
 	if opts.CacheSize != 0 {
 		size = opts.CacheSize
@@ -91,105 +93,32 @@ func (e *Engine) Metrics() *Metrics { return e.metrics }
 func (e *Engine) Ready() bool { return e.keys.Ready() }
 
 // Verify checks token completely: structure, header, algorithm, key, signature, then claims
-// (iss exact, aud, exp required, nbf/iat with leeway, typ). The error wraps one of the
-// sentinel errors (ErrSignature, ErrExpired via *TokenExpiredError, ...). It does not use the
-// result cache; Decide does.
+// (iss exact, aud, exp required, nbf/iat with leeway, typ), as jose.Verifier does, and reads the
+// policy's roles_claim. The error wraps one of the sentinel errors (jose.ErrSignature,
+// jose.ErrExpired via *jose.TokenExpiredError, ...). It does not use the result cache; Decide does.
 func (e *Engine) Verify(ctx context.Context, token string) (*jose.Claims, error) {
-	t, alg, err := e.parseToken(token)
+	c, err := e.v.Verify(ctx, token)
 	if err != nil {
-		return nil, err
-	}
-	if err := e.checkSignature(ctx, t, alg); err != nil {
-		return nil, err
-	}
-	return e.claimsOf(t)
-}
-
-// claimsOf decodes the payload of a token whose signature was checked (or whose verified
-// payload came back from the result store) and applies the policy's claim rules to it.
-func (e *Engine) claimsOf(t *jose.Token) (*jose.Claims, error) {
-	c, err := jose.ParseClaims(t.Payload)
-	if err != nil {
-		return nil, err
-	}
-	c.Header = t.Header
-	if err := e.checkClaims(c); err != nil {
 		return nil, err
 	}
 	e.fillRoles(c)
 	return c, nil
 }
 
-// parseToken runs the JWS steps that need no key: parse, alg, typ, a signature present.
-func (e *Engine) parseToken(token string) (*jose.Token, jose.Algorithm, error) {
-	t, err := jose.ParseUnverified(token, e.policy.MaxTokenBytes)
+// claimsOf decodes the payload of a token whose signature was checked (or whose verified
+// payload came back from the result store) and applies the policy's claim rules to it.
+func (e *Engine) claimsOf(t *jose.Token) (*jose.Claims, error) {
+	c, err := e.v.CheckClaims(t)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	alg, err := jose.CheckAlg(t.Header.Alg, e.policy.Algorithms)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := jose.CheckTyp(t.Header.Typ, e.policy.TokenTypes); err != nil {
-		return nil, "", err
-	}
-	if len(t.Signature) == 0 {
-		return nil, "", errorf(jose.ErrSignature, "signature is missing")
-	}
-	return t, alg, nil
+	e.fillRoles(c)
+	return c, nil
 }
 
 // verifySignature runs every JWS step (parse, alg, typ, key, signature) without the claims.
 func (e *Engine) verifySignature(ctx context.Context, token string) (*jose.Token, error) {
-	t, alg, err := e.parseToken(token)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.checkSignature(ctx, t, alg); err != nil {
-		return nil, err
-	}
-	return t, nil
-}
-
-// checkSignature finds the key and checks the signature of a parsed token.
-func (e *Engine) checkSignature(ctx context.Context, t *jose.Token, alg jose.Algorithm) error {
-	key, err := e.keys.Key(ctx, t.Header.Kid, alg)
-	if err != nil {
-		return err
-	}
-	input := unsafe.Slice(unsafe.StringData(t.SigningInput), len(t.SigningInput)) // read-only
-	return jose.VerifySignature(alg, key, input, t.Signature)
-}
-
-// checkClaims applies the policy to verified claims.
-func (e *Engine) checkClaims(c *jose.Claims) error {
-	p, now := e.policy, e.now()
-	if c.Issuer != p.Issuer {
-		return errorf(jose.ErrIssuer, "iss %s is not %s", jose.QuoteShort(c.Issuer), p.Issuer)
-	}
-	if !audienceMatches(c.Audience, p.Audience) {
-		return errorf(jose.ErrAudience, "aud does not contain %s", jose.QuoteShort(p.Audience[0]))
-	}
-	if !now.Before(c.Expiry.Add(p.Leeway)) {
-		return &jose.TokenExpiredError{Expiry: c.Expiry}
-	}
-	if !c.NotBefore.IsZero() && now.Add(p.Leeway).Before(c.NotBefore) {
-		return &jose.TokenNotYetValidError{Claim: "nbf", From: c.NotBefore}
-	}
-	if !c.IssuedAt.IsZero() && now.Add(p.Leeway).Before(c.IssuedAt) {
-		return &jose.TokenNotYetValidError{Claim: "iat", From: c.IssuedAt}
-	}
-	return nil
-}
-
-// audienceMatches compares exactly (RFC 7519 §4.1.3: case-sensitive strings).
-func audienceMatches(got, want []string) bool {
-	for _, g := range got {
-		if jose.ContainsString(want, g) {
-			return true
-		}
-	}
-	return false
+	return e.v.VerifySignature(ctx, token)
 }
 
 // fillRoles reads the policy's roles_claim: a string, a space-free list, or absent.

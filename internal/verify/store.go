@@ -28,12 +28,13 @@ const MinStoreTTL = 60 * time.Second
 // verifyFresh verifies a token the in-memory cache did not hold. A token that fails the
 // key-free checks is refused before the store is asked, so garbage costs no store read.
 func (e *Engine) verifyFresh(ctx context.Context, token string, key [32]byte, now time.Time) (*jose.Claims, error) {
-	t, alg, err := e.parseToken(token)
+	parsed, err := e.v.Parse(token)
 	if err != nil {
 		return nil, err
 	}
+	t := parsed.Token()
 	if e.store == nil {
-		if err := e.checkSignature(ctx, t, alg); err != nil {
+		if err := e.v.CheckSignature(ctx, parsed); err != nil {
 			return nil, err
 		}
 		return e.claimsOf(t)
@@ -42,7 +43,7 @@ func (e *Engine) verifyFresh(ctx context.Context, token string, key [32]byte, no
 	if c := e.fromStore(ctx, name, t, now); c != nil {
 		return c, nil
 	}
-	if err := e.checkSignature(ctx, t, alg); err != nil {
+	if err := e.v.CheckSignature(ctx, parsed); err != nil {
 		return nil, err
 	}
 	c, err := e.claimsOf(t)

@@ -64,6 +64,43 @@ func errorf(kind error, format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{kind}, args...)...)
 }
 
+// sentinels is the one list of what a verification can fail on, with each failure's kind for
+// JSON output. Kind and ShortReason both read it, so they cannot disagree.
+var sentinels = []struct {
+	err  error
+	kind string
+}{
+	{ErrMalformed, "malformed"}, {ErrAlgorithm, "algorithm"}, {ErrHeader, "header"},
+	{ErrUnknownKey, "unknown_key"}, {ErrKeyMismatch, "key_mismatch"}, {ErrSignature, "signature"},
+	{ErrKeysUnavailable, "keys_unavailable"}, {ErrClaims, "claims"}, {ErrIssuer, "issuer"},
+	{ErrAudience, "audience"}, {ErrExpired, "expired"}, {ErrNotYetValid, "not_yet_valid"},
+}
+
+// Kind names the sentinel an error wraps ("signature", "expired", ...), for JSON output: "" for
+// nil, "other" for an error that wraps none.
+func Kind(err error) string {
+	if err == nil {
+		return ""
+	}
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			return s.kind
+		}
+	}
+	return "other"
+}
+
+// ShortReason is the sentinel's own text ("signature invalid"): enough for a client (the RFC 6750
+// error_description), nothing about keys or claims. "invalid token" when err wraps none.
+func ShortReason(err error) string {
+	for _, s := range sentinels {
+		if errors.Is(err, s.err) {
+			return s.err.Error()
+		}
+	}
+	return "invalid token"
+}
+
 // Reason returns the short, token-free phrase used in logs, audit records and the RFC 6750
 // error_description for err.
 func Reason(err error) string {
