@@ -61,7 +61,7 @@ func FuzzMemoAuditTail(f *testing.F) {
 		rec := verify.AuditRecord{Time: at, RequestID: "0123456789abcdef0123456789abcdef", Subject: sub, Method: "GET",
 			Path: path, Decision: "allow", Status: 200, Rule: rule, Reason: reason, Latency: time.Millisecond}
 		a := Answer{RequestID: rec.RequestID}
-		memo(&a, &verify.Policy{}, &verify.Decision{Allow: true, ValidUntil: at.Add(time.Minute), Audit: rec})
+		memo(&a, &policy.Policy{}, &verify.Decision{Allow: true, ValidUntil: at.Add(time.Minute), Audit: rec})
 		if a.AuditTail == "" {
 			t.Fatal("an allowed decision on a verified token was not memoised")
 		}

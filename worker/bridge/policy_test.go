@@ -106,7 +106,7 @@ func exported(p *policy.Policy) policy.Policy {
 // FuzzDecodePolicy: any input either fails with an error or decodes to a policy that encodes
 // and decodes to itself; nothing panics.
 func FuzzDecodePolicy(f *testing.F) {
-	p, err := verify.ParsePolicy([]byte(fullPolicy))
+	p, err := policy.ParsePolicy([]byte(fullPolicy))
 	if err != nil {
 		f.Fatal(err)
 	}
