@@ -3,6 +3,7 @@ module github.com/pingedge/pingedge
 go 1.26.0
 
 require (
+	github.com/aws/aws-lambda-go v1.55.1
 	github.com/charmbracelet/lipgloss v1.1.0
 	github.com/coder/websocket v1.8.14
 	github.com/go-jose/go-jose/v4 v4.1.9

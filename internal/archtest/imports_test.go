@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"internal/verify/keyset": {"internal/verify/jose"},
 	"internal/verify/policy": {"internal/verify/jose"},
 	"internal/edge":          {"internal/verify/..."},
+	"internal/lambdaauth":    {"internal/verify/..."},
 	"worker/bridge":          {"internal/verify/..."},
 	"worker/wasm":            {"internal/verify/...", "worker/bridge"},
 	"internal/tunnel":        {"internal/secret"},

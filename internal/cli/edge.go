@@ -29,6 +29,7 @@ forward-auth endpoint ("edge serve"), driven by the same policy file as "pingedg
 	}
 	cmd.AddCommand(newCmdEdgeServe(f, nil))
 	cmd.AddCommand(newCmdEdgeWorker(f))
+	cmd.AddCommand(newCmdEdgeLambda(f))
 	return cmd
 }
 

@@ -40,6 +40,9 @@ func Main(args []string, io IOStreams, version string) int {
 // Run executes the command line in args with the given factory and returns the exit code.
 func Run(ctx context.Context, f *Factory, args []string) int {
 	root := NewRootCmd(f)
+	if len(args) == 0 && f.Getenv(lambdaRuntimeEnv) != "" {
+		args = []string{"edge", "lambda", "run"} // started by Lambda as the bootstrap
+	}
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
