@@ -32,3 +32,13 @@ if ! "$(go env GOPATH)/bin/goreleaser" --version 2>/dev/null | grep -q "${GORELE
   go install "github.com/goreleaser/goreleaser/v2@$GORELEASER_VERSION"
 fi
 
+
+# The AWS Lambda Runtime Interface Emulator, pinned, for the Lambda authorizer tests
+# (internal/lambdaauth run the built bootstrap under it). It has no tags: a pseudo-version.
+RIE_VERSION=v0.0.0-20261030222936-bef5c4ba774d
+RIE_STAMP="$(go env GOPATH)/bin/.aws-lambda-rie-$RIE_VERSION"
+if [ ! -x "$(go env GOPATH)/bin/aws-lambda-rie" ] || [ ! -f "$RIE_STAMP" ]; then
+  echo "setup: installing aws-lambda-rie $RIE_VERSION" >&2
+  go install "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@$RIE_VERSION"
+  touch "$RIE_STAMP"
+fi
