@@ -20,8 +20,10 @@ func classifyLogin(err error) (int, string, bool) {
 		return ExitLoginRequired, "pingedge login --profile " + lr.Profile, true
 	case errors.Is(err, login.ErrLoginRequired):
 		return ExitLoginRequired, "pingedge login", true
-	case errors.Is(err, credstore.ErrUnavailable), errors.Is(err, credstore.ErrTooBig):
-		return ExitFailed, "pingedge login --store file (keeps the refresh token in a 0600 file)", true
+	case errors.Is(err, credstore.ErrUnavailable):
+		return ExitFailed, "unlock the OS keychain (on Linux: a Secret Service such as gnome-keyring or KeePassXC; pingedge doctor says more), or pingedge login --store file (keeps the refresh token in a 0600 file)", true
+	case errors.Is(err, credstore.ErrTooBig):
+		return ExitFailed, "ask the issuer's administrator for opaque (shorter) refresh tokens, or pingedge login --store file (a 0600 file)", true
 	case errors.As(err, &uf) && uf.Flow == login.FlowDevice:
 		return ExitFailed, "enable the DEVICE_CODE grant on the client, or use --flow pkce", true
 	case errors.As(err, &uf):

@@ -33,6 +33,9 @@ func TestNoKeychainStopsBeforeTheBrowser(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
 	}
+	if strings.Count(errOut, "--store file") != 1 {
+		t.Errorf("the --store file advice must be given once, as the hint:\n%s", errOut)
+	}
 	if e.visited.String() != "" || e.op.Stats().AuthCodeExchanges != 0 {
 		t.Error("the browser was sent to the issuer although nothing could be saved")
 	}

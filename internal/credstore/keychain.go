@@ -94,8 +94,7 @@ func (k *Keychain) Set(ctx context.Context, profile string, token secret.String)
 }
 
 func tooBig(n, limit int) error {
-	return fmt.Errorf("%w: the issuer's refresh token is %d bytes and this keychain holds at most %d: "+
-		"ask the issuer's administrator for shorter (opaque) refresh tokens, or log in with --store file", ErrTooBig, n, limit)
+	return fmt.Errorf("%w: the issuer's refresh token is %d bytes and this keychain holds at most %d", ErrTooBig, n, limit)
 }
 
 func (k *Keychain) Delete(ctx context.Context, profile string) error {
@@ -141,6 +140,6 @@ func classify(what string, err error) error {
 }
 
 func unavailable(what string, cause error) error {
-	return fmt.Errorf("%w: keychain %s failed: %w: unlock the OS keychain (on Linux, run a Secret Service "+
-		"such as gnome-keyring or KeePassXC), or log in with --store file to keep the refresh token in a 0600 file", ErrUnavailable, what, cause)
+	// What to do about it is the CLI's hint (internal/cli/login_errors.go) or doctor's fix.
+	return fmt.Errorf("%w: keychain %s failed: %w", ErrUnavailable, what, cause)
 }
