@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"internal/verify/policy": {"internal/verify/jose"},
 	"internal/edge":          {"internal/verify/..."},
 	"internal/lambdaauth":    {"internal/verify/..."},
+	"edgeauth":               {"internal/verify/..."},
 	"worker/bridge":          {"internal/verify/..."},
 	"worker/wasm":            {"internal/verify/...", "worker/bridge"},
 	"internal/tunnel":        {"internal/secret"},

@@ -1,0 +1,117 @@
+package edgeauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/keyset"
+	"github.com/pingedge/pingedge/internal/verify/policy"
+)
+
+// Config configures a Middleware. Policy is required; the rest have defaults.
+type Config struct {
+	// Policy is the policy document (YAML), the same file `pingedge edge serve --policy` reads.
+	Policy []byte
+	// Logger receives one audit record per decision (level Info) and key-fetch problems.
+	// Nil discards them.
+	Logger *slog.Logger
+	// HTTPClient fetches discovery and the JWKS. Nil: a client with a 10 s timeout.
+	HTTPClient *http.Client
+}
+
+// Middleware decides requests with one policy. Safe for concurrent use.
+type Middleware struct {
+	eng *verify.Engine
+	log *slog.Logger
+}
+
+// New parses and validates the policy. It fetches nothing; the first request (or Ready
+// probing) loads the keys.
+func New(cfg Config) (*Middleware, error) {
+	if len(cfg.Policy) == 0 {
+		return nil, errors.New("edgeauth: Config.Policy is empty: pass the policy YAML (see docs/policy.md)")
+	}
+	p, err := policy.ParsePolicy(cfg.Policy)
+	if err != nil {
+		return nil, fmt.Errorf("edgeauth: policy: %w", err)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	m := &Middleware{log: log}
+	m.eng, err = verify.NewEngine(p, verify.EngineOptions{Fetcher: &keyset.HTTPFetcher{Client: hc}, Logger: log,
+		OnDecision: m.audit})
+	if err != nil {
+		return nil, fmt.Errorf("edgeauth: policy: %w", err)
+	}
+	return m, nil
+}
+
+// Handler wraps next: only requests the policy allows reach it.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		idHeader := http.CanonicalHeaderKey(m.eng.Policy().RequestIDHeader)
+		rid := verify.RequestID(r.Header.Get(idHeader))
+		raw := r.URL.EscapedPath()
+		d := m.eng.Decide(r.Context(), verify.Request{Method: r.Method, Path: raw, Header: r.Header, RequestID: rid})
+		w.Header().Set(idHeader, rid)
+		if !d.Allow {
+			deny(w, &d)
+			return
+		}
+		r = r.Clone(withClaims(r.Context(), d.Claims))
+		for k := range r.Header {
+			for _, n := range d.StripHeaders {
+				if verify.SameHeaderName(k, n) {
+					delete(r.Header, k)
+					break
+				}
+			}
+		}
+		for k, v := range d.SetHeaders {
+			r.Header.Set(k, v)
+		}
+		r.Header.Set(idHeader, rid)
+		if d.Path != raw { // the handler sees the path the rules matched, not the raw one
+			if u, err := url.PathUnescape(d.Path); err == nil {
+				r.URL.Path, r.URL.RawPath = u, d.Path
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Ready reports whether the signing keys are loaded, for a readiness probe.
+func (m *Middleware) Ready() bool { return m.eng.Ready() }
+
+func deny(w http.ResponseWriter, d *verify.Decision) {
+	if d.WWWAuthenticate != "" {
+		w.Header().Set("WWW-Authenticate", d.WWWAuthenticate)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(d.Status)
+	_, _ = w.Write([]byte(http.StatusText(d.Status) + "\n"))
+}
+
+// audit writes the decision with the field names of edge serve's JSON audit line.
+func (m *Middleware) audit(a verify.AuditRecord) {
+	m.log.LogAttrs(context.Background(), slog.LevelInfo, "decision",
+		slog.Time("time", a.Time), slog.String("request_id", a.RequestID), slog.String("sub", a.Subject),
+		slog.String("client_id", a.ClientID), slog.String("iss", a.Issuer), slog.String("method", a.Method),
+		slog.String("path", a.Path), slog.String("decision", a.Decision), slog.Int("status", a.Status),
+		slog.String("rule", a.Rule), slog.String("reason", a.Reason),
+		slog.Float64("latency_us", float64(a.Latency.Nanoseconds())/1e3))
+}
