@@ -90,6 +90,8 @@ function memoKey(method, path, headers) {
   let k = method + "\n" + path;
   for (const [name, value] of headers) {
     if (name === rid.header) return null; // a client request id: the core keeps or replaces it
+    // DPoP (RFC 9449): every request needs its own proof, checked by the core; never replay.
+    if (name === "dpop" || (name === "authorization" && /^dpop /i.test(value))) return null;
     k += "\n" + name;
     if (memoValues.includes(name)) k += "\n" + value;
   }
@@ -163,7 +165,8 @@ function rawTarget(u) {
   const hash = t.indexOf("#");
   if (hash >= 0) t = t.slice(0, hash);
   const q = t.indexOf("?");
-  return q < 0 ? { path: t, query: "" } : { path: t.slice(0, q), query: t.slice(q) };
+  const origin = slash < 0 ? u : u.slice(0, u.length - rest.length + slash); // scheme://host, for DPoP's htu
+  return q < 0 ? { path: t, query: "", origin } : { path: t.slice(0, q), query: t.slice(q), origin };
 }
 
 function plain(status, headers) {
@@ -221,7 +224,7 @@ export default {
     }
     try {
       // Lines, not JSON: cheaper to read in Go. HTTP allows no CR/LF in names or values.
-      let wire = request.method + "\n" + target.path;
+      let wire = request.method + " " + target.origin + "\n" + target.path;
       for (const [k, v] of request.headers) wire += "\n" + k + "\n" + v;
       let answer = decide(wire);
       if (typeof answer !== "string") answer = await answer;
@@ -236,6 +239,7 @@ export default {
     if (!a.allow) {
       const h = { "Cache-Control": "no-store", [a.request_id_header]: a.request_id };
       if (a.www_authenticate) h["WWW-Authenticate"] = a.www_authenticate;
+      if (a.dpop_nonce) h["DPoP-Nonce"] = a.dpop_nonce;
       return plain(a.status, h);
     }
     return forward(request, env, target, a);

@@ -20,7 +20,9 @@ const module = "github.com/pingedge/pingedge/"
 // Why each rule exists: docs/architecture.md, "Import rules".
 var allowed = map[string][]string{
 	"cmd/pingedge":           {"internal/cli"},
-	"internal/verify":        {"internal/verify/jose", "internal/verify/keyset", "internal/verify/policy"},
+	"internal/verify":        {"internal/verify/jose", "internal/verify/keyset", "internal/verify/policy", "internal/verify/dpop"},
+	"internal/verify/dpop":   {"internal/verify/jose"},
+	"internal/dpopkey":       {},
 	"internal/verify/jose":   {},
 	"internal/verify/keyset": {"internal/verify/jose"},
 	"internal/verify/policy": {"internal/verify/jose"},
@@ -29,13 +31,13 @@ var allowed = map[string][]string{
 	"edgeauth":               {"internal/verify/..."},
 	"worker/bridge":          {"internal/verify/..."},
 	"worker/wasm":            {"internal/verify/...", "worker/bridge"},
-	"internal/tunnel":        {"internal/secret"},
+	"internal/tunnel":        {"internal/secret", "internal/dpopkey"},
 	"internal/credstore":     {"internal/secret"},
 	"internal/config":        {},
 	"internal/secret":        {},
 	"internal/ui":            {},
 	"internal/devop":         {},
-	"internal/login":         {"internal/config", "internal/credstore", "internal/secret", "internal/httpclient"},
+	"internal/login":         {"internal/config", "internal/credstore", "internal/secret", "internal/httpclient", "internal/dpopkey"},
 	"internal/httpclient":    {"internal/config"},
 	"internal/hostileop":     {},
 }

@@ -17,7 +17,8 @@ func (s *Server) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 	o := s.original(r)
 	var d verify.Decision
 	if o.refusal == "" {
-		d = eng.Decide(r.Context(), verify.Request{Method: o.method, Path: o.target, Header: r.Header, RequestID: rid})
+		d = eng.Decide(r.Context(), verify.Request{Method: o.method, Path: o.target, Header: r.Header, RequestID: rid,
+			URL: s.forwardAuthURL(r, o.target)})
 	} else {
 		// The query stays out of the audit, as in every decision: it may carry a token.
 		path, _, _ := strings.Cut(o.target, "?")

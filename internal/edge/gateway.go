@@ -32,7 +32,8 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	idHeader := http.CanonicalHeaderKey(eng.Policy().RequestIDHeader) // the policy may spell it in any case
 	rid := verify.RequestID(r.Header.Get(idHeader))
 	raw := r.URL.EscapedPath()
-	d := eng.Decide(r.Context(), verify.Request{Method: r.Method, Path: raw, Header: r.Header, RequestID: rid})
+	d := eng.Decide(r.Context(), verify.Request{Method: r.Method, Path: raw, Header: r.Header, RequestID: rid,
+		URL: gatewayURL(r, raw)})
 	s.audit.write(d.Audit)
 	w.Header()[idHeader] = []string{rid}
 	if !d.Allow {

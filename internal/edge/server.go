@@ -174,6 +174,7 @@ func deny(w http.ResponseWriter, r *http.Request, d *verify.Decision) {
 	if d.WWWAuthenticate != "" {
 		w.Header().Set("WWW-Authenticate", d.WWWAuthenticate)
 	}
+	setDPoPNonce(w, d.DPoPNonce)
 	w.Header().Set("Cache-Control", "no-store")
 	closeUnread(w, r, func() { plain(w, d.Status, http.StatusText(d.Status)) })
 }

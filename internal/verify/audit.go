@@ -18,6 +18,7 @@ type AuditRecord struct {
 	Status    int           `json:"status"`
 	Rule      string        `json:"rule,omitempty"`
 	Reason    string        `json:"reason"`
+	DPoP      string        `json:"dpop,omitempty"` // bound, bearer or dpop-scheme-unbound; "" when dpop is off
 	Latency   time.Duration `json:"-"`
 	Cached    bool          `json:"cached,omitempty"`
 }

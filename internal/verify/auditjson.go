@@ -26,6 +26,7 @@ func (a *AuditRecord) AppendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(a.Status), 10)
 	b = appendJSONField(b, "rule", a.Rule, true)
 	b = appendJSONField(b, "reason", a.Reason, false)
+	b = appendJSONField(b, "dpop", a.DPoP, true)
 	if a.Cached {
 		b = append(b, `,"cached":true`...)
 	}

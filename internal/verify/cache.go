@@ -24,6 +24,7 @@ type cacheEntry struct {
 	claims  *jose.Claims
 	headers map[string]string // identity headers, shared read-only by every decision
 	until   time.Time
+	jkt     string // cnf.jkt: the DPoP key the token is bound to, "" when unbound
 }
 
 func newResultCache(max int) *resultCache {

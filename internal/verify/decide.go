@@ -18,6 +18,9 @@ type Request struct {
 	Token     string              // bearer token already extracted; empty: Decide extracts from Header
 	Header    map[string][]string // an http.Header; for the token header and request id; may be nil
 	RequestID string              // empty: taken from the policy's request_id_header
+	// URL is the request as received, scheme://host[:port]/path, for a DPoP proof's htu
+	// (RFC 9449 §4.3). Empty where it is not known: DPoP proofs are then refused.
+	URL string
 }
 
 // Decision is the engine's answer for one request.
@@ -40,17 +43,23 @@ type Decision struct {
 	// StripHeaders must be removed from the request before it goes on (always Authorization,
 	// the token header and every forwarded identity header name, so clients cannot forge them).
 	StripHeaders []string
-	Audit        AuditRecord
+	// DPoPNonce, when set, goes out as the DPoP-Nonce header (RFC 9449 §8) with the refusal.
+	DPoPNonce string
+	// DPoP is set when the decision involved DPoP (the token was bound, or came with the DPoP
+	// scheme): a host must not reuse such a decision for another request, as every request
+	// needs its own proof.
+	DPoP  bool
+	Audit AuditRecord
 }
 
 // Decide verifies the request's token (using the result cache) and applies the policy: first
 // matching rule wins, else the default. It never fails: every problem is a denial with a reason.
 func (e *Engine) Decide(ctx context.Context, r Request) Decision {
 	start := e.now()
-	d := e.decide(ctx, r)
+	d, dpopField := e.decide(ctx, r)
 	d.StripHeaders = e.strip
 	d.Audit = AuditRecord{Time: start, RequestID: r.RequestID, Method: r.Method, Path: d.Path,
-		Decision: "deny", Status: d.Status, Rule: d.Rule, Reason: d.Reason}
+		Decision: "deny", Status: d.Status, Rule: d.Rule, Reason: d.Reason, DPoP: dpopField}
 	if d.Audit.Path == "" {
 		d.Audit.Path = r.Path
 	}
@@ -71,10 +80,21 @@ func (e *Engine) Decide(ctx context.Context, r Request) Decision {
 	return d
 }
 
-func (e *Engine) decide(ctx context.Context, r Request) Decision {
+func (e *Engine) decide(ctx context.Context, r Request) (Decision, string) {
+	scheme := "Bearer"
+	token := r.Token
+	if token == "" {
+		token, scheme = extractCredential(r.Header, e.policy)
+	}
+	d, entry := e.decideToken(ctx, r, scheme, token)
+	d.DPoP = e.dpop != nil && (scheme == "DPoP" || entry != nil && entry.jkt != "")
+	return d, e.dpopAudit(scheme, entry)
+}
+
+func (e *Engine) decideToken(ctx context.Context, r Request, scheme, token string) (Decision, *cacheEntry) {
 	path, err := e.policy.NormalizePath(r.Path)
 	if err != nil {
-		return Decision{Status: statusBadRequest, Reason: err.Error()}
+		return Decision{Status: statusBadRequest, Reason: err.Error()}, nil
 	}
 	rule, access := e.policy.Match(r.Method, path)
 	name := "default"
@@ -83,35 +103,52 @@ func (e *Engine) decide(ctx context.Context, r Request) Decision {
 	}
 	switch access {
 	case policy.AccessAnyone:
-		return Decision{Allow: true, Status: statusOK, Rule: name, Path: path, Reason: "open to anyone"}
+		return Decision{Allow: true, Status: statusOK, Rule: name, Path: path, Reason: "open to anyone"}, nil
 	case policy.AccessDeny:
-		return Decision{Status: statusForbidden, Rule: name, Path: path, Reason: "denied by policy"}
-	}
-	token := r.Token
-	if token == "" {
-		token, _ = ExtractToken(r.Header, e.policy)
+		return Decision{Status: statusForbidden, Rule: name, Path: path, Reason: "denied by policy"}, nil
 	}
 	if token == "" {
-		return Decision{Status: statusUnauthorized, WWWAuthenticate: "Bearer", Rule: name, Path: path, Reason: "no bearer token"}
+		return Decision{Status: statusUnauthorized, WWWAuthenticate: e.challenge(), Rule: name, Path: path, Reason: "no bearer token"}, nil
 	}
 	entry, err := e.verifyCached(ctx, token)
 	if err != nil {
-		return e.denyInvalid(err, name, path)
+		d := e.denyInvalid(err, name, path)
+		if scheme == "DPoP" && d.WWWAuthenticate != "" { // §7.1: answer in the scheme used
+			d.WWWAuthenticate = "DPoP" + strings.TrimPrefix(d.WWWAuthenticate, "Bearer")
+		}
+		return d, nil
+	}
+	if e.dpop != nil {
+		if deny := e.checkDPoP(r, scheme, token, entry, name, path); deny != nil {
+			return *deny, entry
+		}
 	}
 	d := Decision{Status: statusOK, Rule: name, Path: path, Claims: entry.claims, ValidUntil: entry.until}
 	if rule != nil {
 		if !rule.RolesOK(entry.claims) {
 			d.Status, d.Reason = statusForbidden, "missing a required role"
-			return d
+			return d, entry
 		}
 		if !rule.ScopesOK(entry.claims) {
 			d.Status, d.Reason = statusForbidden, "missing a required scope"
-			d.WWWAuthenticate = `Bearer error="insufficient_scope", scope="` + strings.Join(rule.Scopes, " ") + `"`
-			return d
+			d.WWWAuthenticate = scheme + ` error="insufficient_scope", scope="` + strings.Join(rule.Scopes, " ") + `"`
+			return d, entry
 		}
 	}
 	d.Allow, d.SetHeaders, d.Reason = true, entry.headers, "allowed"
-	return d
+	return d, entry
+}
+
+// challenge is the WWW-Authenticate for a request without a token: Bearer, DPoP or both,
+// as the dpop mode accepts them (RFC 9449 §7.1).
+func (e *Engine) challenge() string {
+	switch {
+	case e.dpop == nil:
+		return "Bearer"
+	case e.dpop.mode == policy.DPoPRequired:
+		return `DPoP algs="` + e.dpop.algs + `"`
+	}
+	return `Bearer, DPoP algs="` + e.dpop.algs + `"`
 }
 
 // denyInvalid maps a verification error to 401 invalid_token (RFC 6750 §3.1), or 503 when the
@@ -164,7 +201,7 @@ func (e *Engine) verifyCached(ctx context.Context, token string) (*cacheEntry, e
 	if err != nil {
 		return nil, err
 	}
-	entry := &cacheEntry{claims: claims, headers: e.identityHeaders(claims)}
+	entry := &cacheEntry{claims: claims, headers: e.identityHeaders(claims), jkt: boundJKT(claims)}
 	entry.until = now.Add(e.policy.CacheTTL)
 	if claims.Expiry.Before(entry.until) {
 		entry.until = claims.Expiry

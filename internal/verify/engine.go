@@ -42,6 +42,7 @@ type Engine struct {
 	strip   []string
 	audit   func(AuditRecord)
 	store   ResultStore
+	dpop    *dpopState // nil when the policy's dpop is off
 }
 
 // NewEngine validates p and builds an engine. Nothing is fetched until the first token.
@@ -77,6 +78,10 @@ func NewEngine(p *policy.Policy, opts EngineOptions) (*Engine, error) {
 		e.cache = newResultCache(size)
 	}
 	e.strip = p.StripHeaders()
+	var err error
+	if e.dpop, err = newDPoPState(e); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 

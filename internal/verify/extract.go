@@ -11,24 +11,38 @@ import (
 // (e.g. Cf-Access-Jwt-Assertion) carrying the bare token. More than one Authorization header,
 // or a value with characters outside the token68 set, yields no token.
 func ExtractToken(h map[string][]string, p *policy.Policy) (string, bool) {
+	tok, scheme := extractCredential(h, p)
+	return tok, tok != "" && scheme == "Bearer"
+}
+
+// extractCredential is ExtractToken that also accepts the DPoP scheme (RFC 9449 §7.1) when
+// the policy's dpop is not off, and says which scheme carried the token ("Bearer" for the
+// token_header too).
+func extractCredential(h map[string][]string, p *policy.Policy) (string, string) {
 	if vals := headerValues(h, "Authorization"); len(vals) > 0 {
 		if len(vals) != 1 {
-			return "", false
+			return "", ""
 		}
 		scheme, tok, ok := strings.Cut(vals[0], " ")
 		tok = strings.TrimLeft(tok, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || !isToken68(tok) {
-			return "", false
+		if !ok || !isToken68(tok) {
+			return "", ""
 		}
-		return tok, true
+		switch {
+		case strings.EqualFold(scheme, "Bearer"):
+			return tok, "Bearer"
+		case strings.EqualFold(scheme, "DPoP") && p != nil && p.DPoP != "" && p.DPoP != policy.DPoPOff:
+			return tok, "DPoP"
+		}
+		return "", ""
 	}
 	if p != nil && p.TokenHeader != "" {
 		vals := headerValues(h, p.TokenHeader)
 		if len(vals) == 1 && isToken68(strings.TrimSpace(vals[0])) {
-			return strings.TrimSpace(vals[0]), true
+			return strings.TrimSpace(vals[0]), "Bearer"
 		}
 	}
-	return "", false
+	return "", ""
 }
 
 // isToken68 checks RFC 9110 §11.2 token68: ALPHA / DIGIT / "-._~+/" then "=" padding. It runs

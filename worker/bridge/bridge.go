@@ -18,6 +18,7 @@ type Request struct {
 	Method  string      `json:"method"`
 	Path    string      `json:"path"`
 	Headers [][2]string `json:"headers"`
+	URL     string      `json:"url,omitempty"` // origin + raw path, for DPoP's htu; "" when unknown
 }
 
 // Answer is what the shim applies.
@@ -46,6 +47,8 @@ type Answer struct {
 	MemoValues []string `json:"memo_values,omitempty"`
 	// AuditTail is the audit line after its request_id field, for the shim's memo answers.
 	AuditTail string `json:"audit_tail,omitempty"`
+	// DPoPNonce goes out as the DPoP-Nonce header of a use_dpop_nonce refusal (RFC 9449 §8).
+	DPoPNonce string `json:"dpop_nonce,omitempty"`
 }
 
 // Decide runs one request through the engine.
@@ -57,10 +60,11 @@ func Decide(ctx context.Context, eng *verify.Engine, r Request) Answer {
 	}
 	idHeader := eng.Policy().RequestIDHeader
 	rid := verify.RequestID(first(h[verify.CanonicalHeaderKey(idHeader)]))
-	d := eng.Decide(ctx, verify.Request{Method: r.Method, Path: r.Path, Header: h, RequestID: rid})
+	d := eng.Decide(ctx, verify.Request{Method: r.Method, Path: r.Path, Header: h, RequestID: rid, URL: r.URL})
 	a := Answer{
 		Allow: d.Allow, Status: d.Status, WWWAuthenticate: d.WWWAuthenticate, Reason: d.Reason,
 		RequestIDHeader: idHeader, RequestID: rid, Audit: string(d.Audit.AppendJSON(make([]byte, 0, 384))),
+		DPoPNonce: d.DPoPNonce,
 	}
 	if !d.Allow {
 		return a

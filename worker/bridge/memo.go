@@ -21,13 +21,16 @@ import (
 //   - Only allowed decisions on a verified token are memoised, and only until the validation
 //     result leaves the engine's cache (Decision.ValidUntil: cache_ttl after verification,
 //     never past exp), so revocation and expiry behave as without the memo.
+//   - Never a DPoP request (a bound token, or the DPoP scheme): each needs its own fresh proof
+//     (RFC 9449 §4.3, jti unseen), which only the core checks. The shim also skips the memo
+//     for any request with a DPoP header or an Authorization: DPoP, before the lookup.
 //   - Only requests without a client request id: the shim stamps a fresh random one, as the
 //     core does, and renders the audit line from the core's (AuditTail) with the new time and
 //     id, "cached":true and latency 0.
 
 // memo fills the memo fields of a for an allowed decision d.
 func memo(a *Answer, p *policy.Policy, d *verify.Decision) {
-	if !d.Allow || d.ValidUntil.IsZero() {
+	if !d.Allow || d.ValidUntil.IsZero() || d.DPoP {
 		return
 	}
 	rec := d.Audit

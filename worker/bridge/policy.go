@@ -58,6 +58,9 @@ func EncodePolicy(p *policy.Policy) string {
 	line("default", string(p.Default))
 	line("path_parameters", strconv.FormatBool(p.AllowPathParameters))
 	line("method_override", strconv.FormatBool(p.KeepMethodOverride))
+	line("dpop", string(p.DPoP), strconv.FormatBool(p.DPoPNonce))
+	num("dpop_proof_lifetime", int64(p.DPoPProofLifetime))
+	num("dpop_replay_cache_size", int64(p.DPoPReplayCacheSize))
 	for _, r := range p.Rules {
 		line("rule", r.Name, r.Path, string(r.Allow), strconv.Itoa(r.Line))
 		line("methods", r.Methods...)
@@ -91,9 +94,13 @@ func DecodePolicy(s string) (*policy.Policy, error) {
 
 func decodeLine(p *policy.Policy, tag, rest string) error {
 	switch tag {
-	case "leeway", "cache_ttl", "cache_size", "max_token_bytes":
+	case "leeway", "cache_ttl", "cache_size", "max_token_bytes", "dpop_proof_lifetime", "dpop_replay_cache_size":
 		n, err := strconv.ParseInt(rest, 10, 64)
 		switch tag {
+		case "dpop_proof_lifetime":
+			p.DPoPProofLifetime = time.Duration(n)
+		case "dpop_replay_cache_size":
+			p.DPoPReplayCacheSize = int(n)
 		case "leeway":
 			p.Leeway = time.Duration(n)
 		case "cache_ttl":
@@ -146,6 +153,14 @@ func decodeLine(p *policy.Policy, tag, rest string) error {
 		var d string
 		err := one(&d)
 		p.Default = policy.Access(d)
+		return err
+	case "dpop":
+		if len(vals) != 2 {
+			return fmt.Errorf("%d values, want 2", len(vals))
+		}
+		p.DPoP = policy.DPoPMode(vals[0])
+		var err error
+		p.DPoPNonce, err = strconv.ParseBool(vals[1])
 		return err
 	case "path_parameters", "method_override":
 		var v string

@@ -34,6 +34,10 @@ rules:
 default: authenticated
 path_parameters: allow
 method_override: keep
+dpop: required
+dpop_proof_lifetime: 90s
+dpop_nonce: on
+dpop_replay_cache_size: 5000
 forward:
   X-Auth-User: sub
   X-Auth-Groups: groups
@@ -67,7 +71,7 @@ func TestPolicyRoundTrip(t *testing.T) {
 func TestPolicyCodecCoversEveryField(t *testing.T) {
 	known := map[string][]string{
 		"Policy": {"Issuer", "Audience", "JWKSURI", "Algorithms", "TokenTypes", "Leeway", "RolesClaim", "CacheTTL", "CacheSize", "TokenHeader", "RequestIDHeader", "MaxTokenBytes", "Rules", "Default", "Forward",
-			"AllowPathParameters", "KeepMethodOverride"},
+			"AllowPathParameters", "KeepMethodOverride", "DPoP", "DPoPProofLifetime", "DPoPNonce", "DPoPReplayCacheSize"},
 		"Rule":    {"Name", "Path", "Methods", "Allow", "Roles", "Scopes", "Line"},
 		"Forward": {"Header", "Claim"},
 	}

@@ -15,13 +15,19 @@ import (
 // API's Headers enforce it), the answer goes out as JSON written by hand for the shim's
 // JSON.parse.
 
-// ParseWire reads "METHOD\nPATH\nname\nvalue\nname\nvalue...".
+// ParseWire reads "METHOD ORIGIN\nPATH\nname\nvalue\nname\nvalue...". ORIGIN (scheme://host,
+// from the Worker's request URL) is what a DPoP proof's htu is checked against; a method has
+// no space (RFC 9110 §9.1 token), so the first line without one has no origin.
 func ParseWire(s string) (Request, error) {
 	parts := strings.Split(s, "\n")
 	if len(parts) < 2 || len(parts)%2 != 0 {
 		return Request{}, errors.New("malformed request from the shim")
 	}
-	r := Request{Method: parts[0], Path: parts[1], Headers: make([][2]string, 0, len(parts)/2-1)}
+	method, origin, _ := strings.Cut(parts[0], " ")
+	r := Request{Method: method, Path: parts[1], Headers: make([][2]string, 0, len(parts)/2-1)}
+	if origin != "" {
+		r.URL = origin + parts[1]
+	}
 	for i := 2; i < len(parts); i += 2 {
 		r.Headers = append(r.Headers, [2]string{parts[i], parts[i+1]})
 	}
@@ -88,6 +94,7 @@ func AppendAnswer(b []byte, a *Answer) []byte {
 		b = append(b, ']')
 	}
 	b = appendField(b, "audit_tail", a.AuditTail, true)
+	b = appendField(b, "dpop_nonce", a.DPoPNonce, true)
 	return append(b, '}')
 }
 

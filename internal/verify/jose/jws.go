@@ -19,6 +19,9 @@ type Header struct {
 	Cty string `json:"cty,omitempty"`
 	// Ignored lists header members present but deliberately not used (jku, x5u, x5c, jwk, ...).
 	Ignored []string `json:"ignored,omitempty"`
+	// JWK is the raw jwk member when present. An access token's jwk is never used (RFC 8725
+	// §3.10); only a DPoP proof's is, and only checked against the token's cnf.jkt (RFC 9449 §4.3).
+	JWK []byte `json:"-"`
 }
 
 // Token is a compact JWS split and decoded, not yet verified.
@@ -98,7 +101,10 @@ func (hd *Header) parse(data []byte) error {
 			return errorf(ErrHeader, "crit extensions are not supported")
 		case "b64":
 			return errorf(ErrHeader, "b64 (unencoded payload, RFC 7797) is not accepted")
-		case "jku", "x5u", "x5c", "jwk", "x5t", "x5t#S256":
+		case "jwk":
+			hd.JWK = m.Value
+			hd.Ignored = append(hd.Ignored, m.Name)
+		case "jku", "x5u", "x5c", "x5t", "x5t#S256":
 			hd.Ignored = append(hd.Ignored, m.Name)
 		}
 	}

@@ -48,6 +48,14 @@ type Policy struct {
 	// KeepMethodOverride (method_override: keep) passes X-HTTP-Method-Override and its
 	// variants to the origin; off, they are stripped like a forged identity header.
 	KeepMethodOverride bool
+
+	// DPoP (RFC 9449, docs/dpop.md): the mode, how long after its iat a proof is accepted,
+	// whether the edge demands a server nonce in proofs (§8), and how many live proofs the
+	// replay cache holds before it refuses new ones.
+	DPoP                DPoPMode
+	DPoPProofLifetime   time.Duration
+	DPoPNonce           bool
+	DPoPReplayCacheSize int
 }
 
 // Rule is one entry of rules: the first whose path and methods match decides.
@@ -113,6 +121,9 @@ func (p *Policy) Validate() error {
 	}
 	if p.CacheSize <= 0 {
 		p.CacheSize = DefaultCacheSize
+	}
+	if err := p.validateDPoP(); err != nil {
+		return err
 	}
 	if p.MaxTokenBytes <= 0 {
 		p.MaxTokenBytes = jose.DefaultMaxTokenBytes

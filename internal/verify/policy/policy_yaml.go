@@ -74,6 +74,16 @@ func (p *Policy) fromNode(n *yaml.Node) error {
 			p.AllowPathParameters, err = choice(v, key, "refuse", "allow")
 		case "method_override":
 			p.KeepMethodOverride, err = choice(v, key, "strip", "keep")
+		case "dpop":
+			var s string
+			s, err = scalar(v, key)
+			p.DPoP = DPoPMode(s)
+		case "dpop_proof_lifetime":
+			p.DPoPProofLifetime, err = duration(v, key)
+		case "dpop_nonce":
+			p.DPoPNonce, err = choice(v, key, "off", "on")
+		case "dpop_replay_cache_size":
+			p.DPoPReplayCacheSize, err = integer(v, key)
 		case "rules":
 			err = p.rulesFrom(v)
 		case "forward":
