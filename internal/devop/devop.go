@@ -102,6 +102,7 @@ type Server struct {
 	srv      *http.Server
 	stats    counters
 	down     atomic.Bool
+	dpopSeen dpopSeen // jti of DPoP proofs at the token endpoint (dpop.go)
 
 	injectMu    sync.Mutex
 	injectCode  string

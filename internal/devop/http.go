@@ -43,7 +43,7 @@ func (s *Server) handler() http.Handler {
 		_, _ = w.Write([]byte("signed out\n"))
 	})
 	mux.Handle("/", s.provider)
-	return s.count(s.outage(publicClientOnly(s.injectDeviceErrors(withResources(s.decorate(mux))))))
+	return s.count(s.outage(publicClientOnly(s.injectDeviceErrors(withResources(s.withDPoP(s.decorate(mux)))))))
 }
 
 // publicClientOnly refuses a client secret at the endpoints a client
@@ -154,6 +154,7 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request, next htt
 	var doc map[string]any
 	if buf.status == http.StatusOK && json.Unmarshal(body, &doc) == nil {
 		doc["authorization_response_iss_parameter_supported"] = true
+		doc["dpop_signing_alg_values_supported"] = []string{"ES256", "ES384", "RS256", "PS256", "EdDSA"} // RFC 9449 §5.1
 		if b, err := json.Marshal(doc); err == nil {
 			body = b
 		}

@@ -17,6 +17,7 @@ import (
 // Security BCP, RFC 9700 §4.14.2).
 type family struct {
 	id, subject, clientID string
+	jkt                   string // the DPoP key the family is bound to (RFC 9449 §5), "" when unbound
 	revoked               bool
 }
 
@@ -56,12 +57,16 @@ func newOpaqueToken() string {
 // that was already rotated away is reuse: the token was stolen or the
 // client raced itself, and either way the family dies (RFC 9700 §4.14.2).
 // Every failure here becomes invalid_grant at the token endpoint.
-func (s *storage) TokenRequestByRefreshToken(_ context.Context, value string) (op.RefreshTokenRequest, error) {
+func (s *storage) TokenRequestByRefreshToken(ctx context.Context, value string) (op.RefreshTokenRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rt, err := s.usableRefreshLocked(value)
 	if err != nil {
 		return nil, err
+	}
+	// A DPoP-bound refresh token is usable only with a proof by its key (RFC 9449 §5).
+	if f := s.families[rt.familyID]; f.jkt != "" && f.jkt != jktFrom(ctx) {
+		return nil, errors.New("devop: refresh token is DPoP-bound: send a proof made with its key")
 	}
 	return &refreshRequest{
 		subject: rt.subject, clientID: rt.clientID, authTime: rt.authTime,
@@ -96,13 +101,13 @@ func (s *storage) usableRefreshLocked(value string) (*refreshToken, error) {
 // token it starts a family (code or device grant with offline_access);
 // otherwise it rotates: the presented token is marked used and a new one
 // in the same family is returned (RFC 9700 §4.14.2).
-func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
+func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, current string) (string, string, time.Time, error) {
 	clientID, authTime, amr := grantInfo(req)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	familyID := ""
 	if current == "" {
-		f := &family{id: randomHex(8), subject: req.GetSubject(), clientID: clientID}
+		f := &family{id: randomHex(8), subject: req.GetSubject(), clientID: clientID, jkt: jktFrom(ctx)}
 		s.families[f.id] = f
 		familyID = f.id
 	} else {

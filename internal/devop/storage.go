@@ -160,16 +160,20 @@ func grantInfo(req op.TokenRequest) (clientID string, authTime time.Time, amr []
 // GetPrivateClaimsFromRequest implements op.CanGetPrivateClaimsFromRequest:
 // the JWT access token carries scope, roles and email, which the edge
 // policy matches on.
-func (s *storage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+func (s *storage) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
 	u, err := s.user(req.GetSubject())
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{
+	c := map[string]any{
 		"scope": strings.Join(req.GetScopes(), " "),
 		"roles": slices.Clone(u.Roles),
 		"email": u.Email,
-	}, nil
+	}
+	if jkt := jktFrom(ctx); jkt != "" { // a token request with a valid DPoP proof (dpop.go)
+		c["cnf"] = map[string]any{"jkt": jkt} // RFC 9449 §6.1
+	}
+	return c, nil
 }
 
 // GetPrivateClaimsFromScopes implements op.OPStorage; unused because

@@ -1,0 +1,137 @@
+package devop
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+)
+
+// DPoP at the token endpoint (RFC 9449 §5). zitadel's op has the proof's types
+// (oidc.DPoPProofClaims, oidc.JWKThumbprint) but does not check proofs or bind tokens, so
+// this wrapper does, with go-jose: a second implementation, independent of the edge's
+// (internal/verify/dpop), so the end-to-end tests check one against the other. A token request
+// with a valid proof gets an access token with cnf.jkt and token_type DPoP; its refresh tokens
+// are bound to the key too (§5: a public client's must be), so a refresh needs a proof by it.
+
+// proofLifetime is how old a proof the token endpoint takes (RFC 9449 §11.1).
+const proofLifetime = time.Minute
+
+type jktKey struct{}
+
+// jktFrom is the thumbprint of the key a valid proof on this token request was made with.
+func jktFrom(ctx context.Context) string {
+	s, _ := ctx.Value(jktKey{}).(string)
+	return s
+}
+
+// dpopSeen remembers the proofs' jti within their lifetime (RFC 9449 §11.1).
+type dpopSeen struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+func (d *dpopSeen) add(jti string, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.seen == nil {
+		d.seen = map[string]time.Time{}
+	}
+	for k, t := range d.seen {
+		if now.Sub(t) > 2*proofLifetime {
+			delete(d.seen, k)
+		}
+	}
+	if _, dup := d.seen[jti]; dup {
+		return false
+	}
+	d.seen[jti] = now
+	return true
+}
+
+// withDPoP checks a DPoP proof on token requests and marks the request with its key.
+func (s *Server) withDPoP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proofs := r.Header.Values(oidc.DPoPHeader)
+		if r.URL.Path != tokenPath || len(proofs) == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if len(proofs) != 1 {
+			writeOAuthError(w, http.StatusBadRequest, "invalid_dpop_proof", "more than one DPoP header")
+			return
+		}
+		jkt, err := s.checkProof(proofs[0], r.Method, s.issuer+tokenPath)
+		if err != nil {
+			writeOAuthError(w, http.StatusBadRequest, "invalid_dpop_proof", err.Error())
+			return
+		}
+		buf := &bufferWriter{header: http.Header{}, status: http.StatusOK}
+		next.ServeHTTP(buf, r.WithContext(context.WithValue(r.Context(), jktKey{}, jkt)))
+		writeDPoPTokenResponse(w, buf)
+	})
+}
+
+// checkProof is RFC 9449 §4.3 for the token endpoint (no access token, so no ath).
+func (s *Server) checkProof(proof, method, url string) (string, error) {
+	jws, err := jose.ParseSigned(proof, []jose.SignatureAlgorithm{jose.ES256, jose.ES384, jose.RS256, jose.PS256, jose.EdDSA})
+	if err != nil || len(jws.Signatures) != 1 {
+		return "", errors.New("the proof is not a JWS with an asymmetric algorithm")
+	}
+	h := jws.Signatures[0].Protected
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != string(oidc.DPoPProofType) {
+		return "", errors.New("typ is not dpop+jwt")
+	}
+	if h.JSONWebKey == nil || !h.JSONWebKey.IsPublic() || !h.JSONWebKey.Valid() {
+		return "", errors.New("the proof has no public jwk")
+	}
+	if err := oidc.ValidateDPoPKeyStrength(h.JSONWebKey.Key); err != nil {
+		return "", err
+	}
+	payload, err := jws.Verify(h.JSONWebKey)
+	if err != nil {
+		return "", errors.New("the proof's signature does not verify with its jwk")
+	}
+	var c oidc.DPoPProofClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return "", errors.New("the proof's claims do not parse")
+	}
+	iat := c.IssuedAt.AsTime()
+	now := time.Now()
+	switch {
+	case c.JWTID == "":
+		return "", errors.New("jti missing")
+	case c.HTTPMethod != method || c.HTTPURI != url:
+		return "", errors.New("htm/htu are not this token endpoint request")
+	case iat.After(now.Add(5*time.Second)) || now.Sub(iat) > proofLifetime:
+		return "", errors.New("iat is outside the proof lifetime")
+	case !s.dpopSeen.add(c.JWTID, now):
+		return "", errors.New("jti already used")
+	}
+	return oidc.JWKThumbprint(h.JSONWebKey)
+}
+
+// writeDPoPTokenResponse passes the op's answer on, with token_type DPoP in a successful one
+// (RFC 9449 §5): the op writes Bearer, and a client that asked for DPoP must see DPoP.
+func writeDPoPTokenResponse(w http.ResponseWriter, buf *bufferWriter) {
+	body := buf.body.Bytes()
+	var doc map[string]any
+	if buf.status == http.StatusOK && json.Unmarshal(body, &doc) == nil && doc["access_token"] != nil {
+		doc["token_type"] = "DPoP"
+		if b, err := json.Marshal(doc); err == nil {
+			body = b
+		}
+	}
+	for k, v := range buf.header {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(buf.status)
+	_, _ = w.Write(bytes.TrimSpace(body))
+}
