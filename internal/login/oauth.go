@@ -192,8 +192,10 @@ func (r rawTokenResponse) toSecret() (*tokenResponse, error) {
 	if r.AccessToken == "" {
 		return nil, errors.New("token endpoint sent no access_token")
 	}
-	if r.TokenType != "" && !strings.EqualFold(r.TokenType, "bearer") && !strings.EqualFold(r.TokenType, "N_A") {
-		return nil, fmt.Errorf("token endpoint sent token_type %q: pingedge supports bearer tokens only", clean(r.TokenType, 32))
+	// DPoP (RFC 9449 §5) comes only to a request with a proof; dpopkey.Transport refuses the
+	// opposite case (a proof sent, a bearer token back).
+	if r.TokenType != "" && !strings.EqualFold(r.TokenType, "bearer") && !strings.EqualFold(r.TokenType, "N_A") && !strings.EqualFold(r.TokenType, "DPoP") {
+		return nil, fmt.Errorf("token endpoint sent token_type %q: pingedge supports Bearer and DPoP tokens only", clean(r.TokenType, 32))
 	}
 	// RFC 6749 Appendix A.12 and A.17: access and refresh tokens are 1*VSCHAR (printable ASCII).
 	// Anything else is refused here, so a token can never carry a terminal escape to stdout

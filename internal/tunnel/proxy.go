@@ -31,7 +31,7 @@ type stateKey struct{}
 func (t *Tunnel) newProxy() *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite:   t.rewrite,
-		Transport: &retryTransport{base: t.opts.Transport, k: t.keeper},
+		Transport: &retryTransport{base: t.opts.Transport, k: t.keeper, dpop: t.dpop},
 		// Streaming responses are flushed as they come without FlushInterval -1: ReverseProxy
 		// flushes every write of a text/event-stream or unknown-length (chunked) response by
 		// itself. -1 would also flush each write of fixed-length bodies, which only costs: 7 % of
@@ -50,6 +50,9 @@ func (t *Tunnel) rewrite(pr *httputil.ProxyRequest) {
 	st := pr.In.Context().Value(stateKey{}).(*reqState)
 	pr.SetURL(st.route.Target)
 	pr.Out.Header["Authorization"] = []string{st.authz}
+	if t.dpop != nil {
+		t.dpop.sign(pr.Out, st.authz)
+	}
 	if !t.opts.ForwardCookies {
 		delete(pr.Out.Header, "Cookie")
 	}
@@ -155,6 +158,7 @@ func dropBody(w http.ResponseWriter, r *http.Request) {
 type retryTransport struct {
 	base http.RoundTripper
 	k    *keeper
+	dpop *dpopState // nil without DPoP
 }
 
 func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -162,16 +166,32 @@ func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil || resp.StatusCode != http.StatusUnauthorized || !replayable(req) {
 		return resp, err
 	}
-	rejected := secret.String(strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer "))
+	authz := req.Header.Get("Authorization")
+	if rt.dpop != nil && rt.dpop.wantsNonce(resp) {
+		// RFC 9449 §9: the resource server wants its nonce in the proof; one retry with it.
+		drain(resp)
+		retry := req.Clone(req.Context())
+		rt.dpop.sign(retry, authz)
+		return rt.base.RoundTrip(retry)
+	}
+	rejected := secret.String(strings.TrimPrefix(authz, rt.k.scheme))
 	tok, ferr := rt.k.forceRefresh(req.Context(), rejected)
 	if ferr != nil {
 		return resp, nil // the upstream's own 401 reaches the client
 	}
-	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // lets the connection be reused
-	_ = resp.Body.Close()
+	drain(resp)
 	retry := req.Clone(req.Context())
-	retry.Header.Set("Authorization", "Bearer "+tok.Value.Reveal())
+	retry.Header.Set("Authorization", rt.k.scheme+tok.Value.Reveal())
+	if rt.dpop != nil {
+		rt.dpop.sign(retry, rt.k.scheme+tok.Value.Reveal())
+	}
 	return rt.base.RoundTrip(retry)
+}
+
+// drain lets the connection of an answer the client will not see be reused.
+func drain(resp *http.Response) {
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+	_ = resp.Body.Close()
 }
 
 // replayable: ReverseProxy sends a nil Body for requests with Content-Length 0.

@@ -44,7 +44,7 @@ type held struct {
 	tok    secret.AccessToken
 	from   time.Time
 	jitter float64 // in [0,1): how far ahead of 80 % of the lifetime this token is refreshed
-	// authz is "Bearer <token>", built once per token rather than once per request (a JWT
+	// authz is "Bearer <token>" (or "DPoP <token>"), built once per token rather than once per request (a JWT
 	// is about a kilobyte).
 	authz string
 }
@@ -67,6 +67,7 @@ func (h *held) lifetime() time.Duration {
 // refreshes happen in the background ahead of expiry, on demand when the held token is too old,
 // and forced when the upstream rejects it.
 type keeper struct {
+	scheme  string // "Bearer " or "DPoP " (dpop.go)
 	src     TokenSource
 	now     func() time.Time
 	isLogin func(error) bool
@@ -111,7 +112,7 @@ func (k *keeper) authorization(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "Bearer " + tok.Value.Reveal(), nil
+	return k.scheme + tok.Value.Reveal(), nil
 }
 
 func (k *keeper) fetch(ctx context.Context) (secret.AccessToken, error) {
@@ -196,7 +197,7 @@ func (k *keeper) store(tok secret.AccessToken) {
 		if old != nil && (old.tok.Value == tok.Value || older) {
 			return
 		}
-		h := &held{tok: tok, from: from, jitter: k.jitter(), authz: "Bearer " + tok.Value.Reveal()}
+		h := &held{tok: tok, from: from, jitter: k.jitter(), authz: k.scheme + tok.Value.Reveal()}
 		if k.cur.CompareAndSwap(old, h) {
 			break
 		}

@@ -5,6 +5,8 @@
 package tunnel
 
 import (
+	"github.com/pingedge/pingedge/internal/dpopkey"
+
 	"context"
 	"errors"
 	"fmt"
@@ -57,6 +59,9 @@ type Options struct {
 	// RejectedRefreshInterval is the least time between forced refreshes when the upstream keeps
 	// rejecting freshly refreshed tokens; default 5s.
 	RejectedRefreshInterval time.Duration
+	// DPoP, when set, sends the token as `Authorization: DPoP` with a proof per request signed
+	// by this key (RFC 9449; dpop.go). The token must be bound to it (login --dpop).
+	DPoP *dpopkey.Signer
 }
 
 // Tunnel is a configured proxy. Serve it once.
@@ -64,6 +69,7 @@ type Tunnel struct {
 	opts   Options
 	routes routeTable
 	keeper *keeper
+	dpop   *dpopState // nil without Options.DPoP
 	proxy  *httputil.ReverseProxy
 	log    *slog.Logger
 
@@ -92,8 +98,12 @@ func New(opts Options) (*Tunnel, error) {
 		}
 	}
 	t := &Tunnel{opts: opts, routes: routes, log: opts.Logger}
+	if opts.DPoP != nil {
+		t.dpop = &dpopState{signer: opts.DPoP, now: opts.Now}
+	}
 	t.keeper = &keeper{
-		src: opts.Source, now: opts.Now, isLogin: opts.IsLoginRequired, log: opts.Logger,
+		scheme: t.dpop.scheme(),
+		src:    opts.Source, now: opts.Now, isLogin: opts.IsLoginRequired, log: opts.Logger,
 		minTTL: opts.MinTTL, jitter: rand.Float64, every: opts.RejectedRefreshInterval,
 		wake: make(chan struct{}, 1), base: context.Background(),
 	}
