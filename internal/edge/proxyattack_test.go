@@ -64,7 +64,8 @@ func attacks() []attack {
 		{"x-original-uri lower case", "GET", "/admin/users", with(eng, "x-original-uri", "/api/x"), "no", `"path":"/admin/users"`},
 		{"X-Original-URL", "GET", "/admin/users", with(eng, "X-Original-URL", "https://api.example.com/api/x"), "no", `"path":"/admin/users"`},
 		{"X-Rewrite-URL", "GET", "/admin/users", with(eng, "X-Rewrite-URL", "/api/x"), "no", `"path":"/admin/users"`},
-		{"X-Original-URL to the origin", "GET", "/api/items", with(eng, "X-Original-URL", "/admin/users", "X-Rewrite-URL", "/admin/users"), "yes", ""},
+		// nginx and Caddy drop these before pingedge; Traefik cannot, so pingedge refuses them.
+		{"X-Original-URL to the origin", "GET", "/api/items", with(eng, "X-Original-URL", "/admin/users", "X-Rewrite-URL", "/admin/users"), "any", ""},
 		// Finding 2: identity headers in any spelling, on public paths too.
 		{"identity underscores on a public path", "GET", "/public/info", map[string]string{"X_Auth_Roles": "admin", "X_Auth_User": "root", "x_auth_email": "root@x"}, "yes", ""},
 		{"identity mixed spellings on a public path", "GET", "/public/info", map[string]string{"X-Auth_Roles": "admin", "X_Auth-User": "root", "x-auth-roles": "admin", "X-AUTH-USER": "root"}, "yes", ""},
@@ -105,7 +106,7 @@ func proxies() []struct {
 	return []struct {
 		proxy Proxy
 		start func(t *testing.T, pingedge, origin string) string
-	}{{ProxyNginx, startNginx}, {ProxyCaddy, startCaddy}}
+	}{{ProxyNginx, startNginx}, {ProxyCaddy, startCaddy}, {ProxyTraefik, startTraefik}}
 }
 
 // TestProxyAttacks sends the attack table through real nginx, Caddy and Traefik running the
@@ -298,14 +299,15 @@ func TestProxySlowBodyRefused(t *testing.T) {
 	}
 }
 
-// slowAnswer sends head without the body it declares and expects a 401 within 3 s.
+// slowAnswer sends head without the body it declares and expects a 401 within 5 s (Traefik
+// answers once its read timeout, 2 s in the test, ends the wait for the body).
 func slowAnswer(addr, head string) error {
 	c, err := net.DialTimeout("tcp", addr, 3*time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := io.WriteString(c, head); err != nil {
 		return err
 	}
