@@ -48,7 +48,9 @@ fi
 # module proxy like any dependency. v3.6.12 is the newest v3 whose dependencies the proxy
 # serves whole here; it builds with Go 1.26. A first build takes several minutes.
 TRAEFIK_VERSION=v3.6.12
-if ! "$(go env GOPATH)/bin/traefik" version 2>/dev/null | grep -q "${TRAEFIK_VERSION#v}"; then
+# grep reads all of `traefik version` (no -q): under pipefail an early exit would SIGPIPE
+# traefik and rebuild it every time.
+if ! "$(go env GOPATH)/bin/traefik" version 2>/dev/null | grep "${TRAEFIK_VERSION#v}" >/dev/null; then
   echo "setup: building traefik $TRAEFIK_VERSION (several minutes the first time)" >&2
   traefik_dir=$(go mod download -json "github.com/traefik/traefik/v3@$TRAEFIK_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   (cd "$traefik_dir" && go build -trimpath \
