@@ -76,6 +76,13 @@ file changes; a policy that does not load is logged and the last good one stays 
 			return edgeServeRun(cmd.Context(), f, opts)
 		},
 	}
+	// A bare --forward-auth (the old boolean form) fails in flag parsing: say what to add.
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		if strings.Contains(err.Error(), "--forward-auth") {
+			err = fmt.Errorf("%w: name the proxy in front, one of %s (e.g. --forward-auth nginx)", err, edge.ProxyChoices)
+		}
+		return &ExitError{Code: ExitUsage, Err: err, Hint: helpHint(c)}
+	})
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Policy, "policy", "", "policy file (YAML)")
 	fl.StringVar(&opts.Listen, "listen", "127.0.0.1:8000", "address to serve on")
