@@ -66,7 +66,7 @@ func lambdaBuildRun(f *Factory, opts *LambdaBuildOptions) error {
 	b, err := lambdaauth.Build(lambdaauth.BuildOptions{PolicyFile: opts.Policy, OutDir: opts.Out, Arch: opts.Arch,
 		Executable: opts.Executable, Version: f.Version})
 	if err != nil {
-		return err
+		return workerError(err) // a policy that does not load is a usage error, as for the Worker
 	}
 	if f.Global.JSON() {
 		return json.NewEncoder(f.IO.Out).Encode(b)
@@ -88,8 +88,10 @@ func newCmdEdgeLambdaRun(f *Factory) *cobra.Command {
 			if f.Getenv(lambdaRuntimeEnv) == "" {
 				return usageError("edge lambda run is the Lambda bootstrap: it needs " + lambdaRuntimeEnv + " (set by AWS Lambda or the Runtime Interface Emulator)")
 			}
-			return lambdaauth.Run(cmd.Context(), lambdaauth.Options{Getenv: f.Getenv, Stdout: f.IO.Out,
+			err := lambdaauth.Run(cmd.Context(), lambdaauth.Options{Getenv: f.Getenv, Stdout: f.IO.Out,
 				Stderr: f.IO.ErrOut, Fetcher: edgeFetcher(f)})
+			return workerError(err) // exits non-zero: Lambda records an init error with this line
+
 		},
 	}
 }
