@@ -15,7 +15,9 @@ import (
 	"testing"
 )
 
-func testSigner(t *testing.T) *Signer {
+func testSigner(t *testing.T) *Signer { return testSignerB(t) }
+
+func testSignerB(t testing.TB) *Signer {
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	s, err := NewSigner(k)
 	if err != nil {
