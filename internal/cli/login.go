@@ -28,6 +28,7 @@ type LoginOptions struct {
 	Resource   string
 	Store      string
 	NoBrowser  bool
+	DPoP       bool
 	Port       int
 	Timeout    time.Duration
 
@@ -67,6 +68,7 @@ session can show one, and uses the device flow (a code to enter on any device) o
 	fl.StringVar(&opts.Resource, "resource", "", "resource indicator for the access token's audience (RFC 8707)")
 	fl.StringVar(&opts.Store, "store", credstore.KindKeychain, "where the refresh token goes: keychain, or file (plain text, 0600)")
 	fl.BoolVar(&opts.NoBrowser, "no-browser", false, "print the sign-in URL instead of opening a browser")
+	fl.BoolVar(&opts.DPoP, "dpop", false, "ask for DPoP-bound tokens (RFC 9449): a key per profile in the credential store signs a proof for every request")
 	fl.IntVar(&opts.Port, "port", 0, "loopback port for the browser's redirect (default: a free one)")
 	fl.DurationVar(&opts.Timeout, "timeout", login.DefaultTimeout, "how long to wait for the sign-in (device flow: until the code expires unless this is given)")
 	return cmd
@@ -89,8 +91,16 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if err != nil {
 		return err
 	}
+	httpc := f.HTTP
+	if prof.DPoP {
+		signer, err := dpopSigner(ctx, store, name, true)
+		if err != nil {
+			return err
+		}
+		httpc = f.dpopHTTP(signer)
+	}
 	res, err := login.Login(ctx, opts.params(name, prof), login.Env{
-		HTTP: f.HTTP, Now: f.Now, Sleep: f.Sleep, Browser: f.Browser, CanOpenBrowser: f.canOpenBrowser(),
+		HTTP: httpc, Now: f.Now, Sleep: f.Sleep, Browser: f.Browser, CanOpenBrowser: f.canOpenBrowser(),
 		Prompt: f.IO.ErrOut, Logf: f.verboseLog(), Store: store, StateDir: paths.StateDir,
 		OnDeviceCode: f.deviceCodeDisplay(),
 	})
@@ -127,6 +137,9 @@ func (o *LoginOptions) profile(file *config.File, name string) (config.Profile, 
 	set("flow", &p.Flow, o.Flow)
 	set("resource", &p.Resource, o.Resource)
 	set("store", &p.Store, o.Store)
+	if o.changed("dpop") {
+		p.DPoP = o.DPoP
+	}
 	if o.changed("scopes") || len(p.Scopes) == 0 {
 		p.Scopes = strings.Fields(strings.ReplaceAll(o.Scopes, ",", " "))
 	}
@@ -183,7 +196,7 @@ func saveProfile(file *config.File, name string, p config.Profile, path string) 
 		file.Profiles[name] = saved
 	}
 	saved.Issuer, saved.ClientID, saved.Scopes, saved.Resource = p.Issuer, p.ClientID, p.Scopes, p.Resource
-	saved.Flow, saved.Store, saved.Port = p.Flow, p.Store, p.Port
+	saved.Flow, saved.Store, saved.Port, saved.DPoP = p.Flow, p.Store, p.Port, p.DPoP
 	if file.CurrentProfile == "" {
 		file.CurrentProfile = name
 	}

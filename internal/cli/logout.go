@@ -80,6 +80,9 @@ func logoutOne(ctx context.Context, f *Factory, file *config.File, name string, 
 	if err != nil {
 		return nil, fmt.Errorf("logout of profile %s: %w", name, err)
 	}
+	if err := deleteDPoPKey(ctx, store, name); err != nil { // the key goes with the session
+		return nil, fmt.Errorf("logout of profile %s: delete the DPoP key: %w", name, err)
+	}
 	return res, nil
 }
 

@@ -36,7 +36,15 @@ func (f *Factory) sourceFor(name string, prof config.Profile, paths config.Paths
 	if err != nil {
 		return nil, err
 	}
-	return login.NewSource(f.sourceConfig(name, store, paths))
+	cfg := f.sourceConfig(name, store, paths)
+	if prof.DPoP { // every refresh carries a proof (RFC 9449 §5)
+		signer, err := dpopSigner(context.Background(), store, name, false)
+		if err != nil {
+			return nil, err
+		}
+		cfg.HTTP = f.dpopHTTP(signer)
+	}
+	return login.NewSource(cfg)
 }
 
 func (f *Factory) sourceConfig(name string, store credstore.Store, paths config.Paths) login.SourceConfig {

@@ -115,8 +115,12 @@ func tunnelRun(ctx context.Context, opts *TunnelOptions) error {
 	defer ln.Close()
 	alog := newAccessLog(f)
 	defer alog.Close()
+	signer, err := f.profileDPoP(ctx)
+	if err != nil {
+		return err
+	}
 	t, err := tunnel.New(tunnel.Options{
-		Routes: plan.routes, Source: src, Profile: plan.profile,
+		Routes: plan.routes, Source: src, Profile: plan.profile, DPoP: signer,
 		IsLoginRequired: func(err error) bool { return errors.Is(err, login.ErrLoginRequired) },
 		AllowOrigins:    opts.AllowOrigins, AllowHosts: opts.AllowHosts, AllowRemote: opts.AllowRemote,
 		AllowCleartextUpstream: opts.AllowCleartext, ForwardCookies: opts.ForwardCookies,

@@ -38,6 +38,7 @@ type Profile struct {
 	Flow     string   `yaml:"flow,omitempty"`  // auto, device or pkce
 	Store    string   `yaml:"store,omitempty"` // keychain (default) or file
 	Port     int      `yaml:"port,omitempty"`  // pinned loopback port for PKCE
+	DPoP     bool     `yaml:"dpop,omitempty"`  // DPoP-bound tokens (login --dpop, docs/dpop.md)
 
 	// Tunnel defaults.
 	To     string  `yaml:"to,omitempty"`

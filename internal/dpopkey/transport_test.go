@@ -83,3 +83,34 @@ func TestTransportNonceRetry(t *testing.T) {
 		t.Fatalf("%d after %d calls: %s", resp.StatusCode, calls.Load(), body)
 	}
 }
+
+// TestKeyRoundTrip: a stored key parses back to the same thumbprint; other keys are refused.
+func TestKeyRoundTrip(t *testing.T) {
+	k, _ := Generate()
+	s, _ := Marshal(k)
+	back, err := Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := NewSigner(k)
+	b, _ := NewSigner(back)
+	if a.JKT() != b.JKT() {
+		t.Fatal("the key changed in the store")
+	}
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	s384, _ := Marshal(p384)
+	if _, err := Parse(s384); err == nil {
+		t.Fatal("a P-384 key was accepted")
+	}
+}
+
+// TestIsTokenRequest: proofs go to token requests only.
+func TestIsTokenRequest(t *testing.T) {
+	for body, want := range map[string]bool{"grant_type=refresh_token&refresh_token=x": true,
+		"client_id=c&grant_type=authorization_code": true, "client_id=c&scope=openid": false, "token=x&token_type_hint=refresh_token": false} {
+		req, _ := http.NewRequest("POST", "https://as/x", strings.NewReader(body))
+		if got := IsTokenRequest(req); got != want {
+			t.Errorf("%q: %v", body, got)
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/pingedge/pingedge/internal/config"
+	"github.com/pingedge/pingedge/internal/credstore"
+	"github.com/pingedge/pingedge/internal/dpopkey"
+	"github.com/pingedge/pingedge/internal/secret"
+)
+
+// DPoP on the client (RFC 9449, docs/dpop.md): a profile with `dpop: true` (set by
+// `login --dpop`) has a P-256 key in its credential store next to the refresh token; every
+// token request of the profile carries a proof by it (dpopkey.Transport), and the tunnel signs
+// a proof per request.
+
+// dpopSigner loads the profile's key, creating it when create is set and there is none.
+func dpopSigner(ctx context.Context, store credstore.Store, profile string, create bool) (*dpopkey.Signer, error) {
+	item := profile + dpopkey.ItemSuffix
+	if err := credstore.CheckProfile(item); err != nil {
+		return nil, usageError("profile name too long for a DPoP key item: %w", err)
+	}
+	stored, err := store.Get(ctx, item)
+	switch {
+	case err == nil:
+		k, perr := dpopkey.Parse(stored.Reveal())
+		if perr != nil {
+			return nil, fmt.Errorf("the DPoP key of profile %s: %w; run `pingedge logout` and `pingedge login --dpop` to make a new one", profile, perr)
+		}
+		return dpopkey.NewSigner(k)
+	case !errors.Is(err, credstore.ErrNotFound):
+		return nil, fmt.Errorf("read the DPoP key of profile %s: %w", profile, err)
+	case !create:
+		return nil, fmt.Errorf("profile %s uses DPoP but its key is gone from %s: run `pingedge login --dpop`", profile, store.Describe())
+	}
+	k, err := dpopkey.Generate()
+	if err != nil {
+		return nil, err
+	}
+	enc, err := dpopkey.Marshal(k)
+	if err != nil {
+		return nil, err
+	}
+	if err := store.Set(ctx, item, secret.String(enc)); err != nil {
+		return nil, fmt.Errorf("store the DPoP key of profile %s: %w", profile, err)
+	}
+	return dpopkey.NewSigner(k)
+}
+
+// dpopHTTP is the factory's HTTP client with proofs on token requests.
+func (f *Factory) dpopHTTP(s *dpopkey.Signer) *http.Client {
+	c := *f.HTTP
+	c.Transport = &dpopkey.Transport{Base: f.HTTP.Transport, Signer: s, IsToken: dpopkey.IsTokenRequest, Now: f.Now}
+	return &c
+}
+
+// profileDPoP is the active profile's signer, nil when the profile does not use DPoP.
+func (f *Factory) profileDPoP(ctx context.Context) (*dpopkey.Signer, error) {
+	file, name, paths, err := f.LoadConfig()
+	if err != nil {
+		return nil, err
+	}
+	prof, _ := file.Effective(name, f.Getenv)
+	return f.signerFor(ctx, name, prof, paths)
+}
+
+func (f *Factory) signerFor(ctx context.Context, name string, prof config.Profile, paths config.Paths) (*dpopkey.Signer, error) {
+	if !prof.DPoP {
+		return nil, nil
+	}
+	store, err := f.credStore(prof.Store, paths)
+	if err != nil {
+		return nil, err
+	}
+	return dpopSigner(ctx, store, name, false)
+}
+
+// deleteDPoPKey removes the profile's key at logout (absent is fine).
+func deleteDPoPKey(ctx context.Context, store credstore.Store, profile string) error {
+	if credstore.CheckProfile(profile+dpopkey.ItemSuffix) != nil {
+		return nil
+	}
+	return store.Delete(ctx, profile+dpopkey.ItemSuffix)
+}
