@@ -125,7 +125,9 @@ func freeAddr(t *testing.T) string {
 // the command exits.
 func waitUntil(t *testing.T, done chan int, logs *lockedBuffer, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	// Generous: a dev run from a source tree compiles the Worker's wasm first, and that compile
+	// and workerd's start compete with every other test package for two cores under go test ./...
+	deadline := time.Now().Add(3 * time.Minute)
 	for !cond() {
 		select {
 		case code := <-done:
