@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/pingedge/pingedge/internal/config"
 	"github.com/pingedge/pingedge/internal/credstore"
@@ -84,4 +87,29 @@ func deleteDPoPKey(ctx context.Context, store credstore.Store, profile string) e
 		return nil
 	}
 	return store.Delete(ctx, profile+dpopkey.ItemSuffix)
+}
+
+// writeDPoPToken is writeToken for a DPoP profile: --format header prints the two header lines
+// one request needs (RFC 9449 §7.1), with a proof for --method and --url; json says DPoP.
+func writeDPoPToken(opts *TokenOptions, s *dpopkey.Signer, tok secret.AccessToken) error {
+	out := opts.f.IO.Out
+	switch opts.Format {
+	case "header":
+		u, err := url.Parse(opts.URL)
+		if opts.URL == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return usageError("this profile uses DPoP: a proof is for one request, so give --url (an http(s) URL) and --method")
+		}
+		u.RawQuery, u.Fragment = "", ""
+		proof, err := s.Proof(strings.ToUpper(opts.Method), u.String(), tok.Value.Reveal(), "", opts.f.Now())
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(out, "Authorization: DPoP %s\nDPoP: %s\n", tok.Value.Reveal(), proof)
+		return err
+	case "json":
+		return json.NewEncoder(out).Encode(tokenJSON{AccessToken: tok.Value.Reveal(), TokenType: "DPoP", ExpiresAt: optionalTime(tok.Expiry)})
+	case "k8s":
+		return usageError("this profile uses DPoP, and kubectl cannot sign DPoP proofs: use a profile without DPoP for kubectl")
+	}
+	return writeToken(opts.f, opts.Format, tok)
 }

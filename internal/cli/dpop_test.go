@@ -11,6 +11,7 @@ import (
 	"github.com/pingedge/pingedge/internal/credstore"
 	"github.com/pingedge/pingedge/internal/devop"
 	"github.com/pingedge/pingedge/internal/dpopkey"
+	"github.com/pingedge/pingedge/internal/verify/dpop"
 )
 
 // TestLoginDPoP: `login --dpop` makes a P-256 key in the keychain next to the refresh token,
@@ -46,6 +47,19 @@ func TestLoginDPoP(t *testing.T) {
 	_ = json.Unmarshal(payload, &claims)
 	if claims.Cnf.JKT != s.JKT() {
 		t.Fatalf("token cnf.jkt %q, want the stored key's %q", claims.Cnf.JKT, s.JKT())
+	}
+	hdr, _ := e.mustRun("token", "--format", "header", "--method", "post", "--url", "https://api.example.com/items?q=1")
+	lines := strings.Split(strings.TrimSpace(hdr), "\n")
+	if len(lines) != 2 || lines[0] != "Authorization: DPoP "+strings.TrimSpace(out) || !strings.HasPrefix(lines[1], "DPoP: ") {
+		t.Fatalf("token --format header printed %d lines", len(lines))
+	}
+	// The edge core's own check accepts the proof for exactly that request.
+	if _, err := dpop.Check(strings.TrimPrefix(lines[1], "DPoP: "), dpop.Expect{Method: "POST", URL: "https://api.example.com/items",
+		AccessToken: strings.TrimSpace(out), JKT: s.JKT()}, dpop.Config{Lifetime: time.Minute, Leeway: time.Minute}); err != nil {
+		t.Fatalf("the printed proof does not pass the edge's check: %v", err)
+	}
+	if code, _, errOut := e.run("token", "--format", "header"); code != ExitUsage || !strings.Contains(errOut, "--url") {
+		t.Fatalf("token --format header without --url on a DPoP profile: exit %d %s", code, errOut)
 	}
 	e.mustRun("logout")
 	if _, err := e.keyring.Get(credstore.Service, "default"+dpopkey.ItemSuffix); err == nil {

@@ -17,6 +17,9 @@ type TokenOptions struct {
 
 	MinTTL time.Duration
 	Format string // raw, header, json or k8s
+	// Method and URL name the one request a DPoP proof is for (--format header on a profile
+	// with dpop: true).
+	Method, URL string
 	// minTTLSet: --min-ttl was given, so a shorter token is worth a warning (the default is not).
 	minTTLSet bool
 }
@@ -50,6 +53,8 @@ plugin).`,
 	}
 	cmd.Flags().DurationVar(&opts.MinTTL, "min-ttl", defaultMinTTL, "refresh unless the token stays valid at least this long (warns when the issuer's tokens are shorter)")
 	cmd.Flags().StringVar(&opts.Format, "format", "raw", "raw, header, json or k8s")
+	cmd.Flags().StringVar(&opts.Method, "method", "GET", "DPoP profiles, --format header: the method of the request the proof is for")
+	cmd.Flags().StringVar(&opts.URL, "url", "", "DPoP profiles, --format header: the URL of the request the proof is for (query ignored)")
 	return cmd
 }
 
@@ -72,6 +77,13 @@ func tokenRun(ctx context.Context, opts *TokenOptions) error {
 	}
 	if opts.minTTLSet {
 		warnShortToken(opts.f, tok, opts.MinTTL)
+	}
+	signer, err := opts.f.profileDPoP(ctx)
+	if err != nil {
+		return err
+	}
+	if signer != nil {
+		return writeDPoPToken(opts, signer, tok)
 	}
 	return writeToken(opts.f, opts.Format, tok)
 }
