@@ -47,13 +47,13 @@ func TestNginxForwardAuthDPoP(t *testing.T) {
 		t.Fatalf("a valid proof through nginx: %d %s\naudit: %s", resp.StatusCode, body, fa.audit.String())
 	}
 	for name, h := range map[string]map[string]string{
-		"as Bearer":       {"Authorization": "Bearer " + tok},
-		"no proof":        {"Authorization": "DPoP " + tok},
-		"replayed proof":  {"Authorization": "DPoP " + tok, "DPoP": good},
-		"another key":     {"Authorization": "DPoP " + tok, "DPoP": proof(os2, "GET", u)},
-		"another method":  {"Authorization": "DPoP " + tok, "DPoP": proof(s, "POST", u)},
-		"another path":    {"Authorization": "DPoP " + tok, "DPoP": proof(s, "GET", ngx+"/api/other")},
-		"spoofed host":    {"Authorization": "DPoP " + tok, "DPoP": proof(s, "GET", "https://evil.example/api/items"), "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
+		"as Bearer":      {"Authorization": "Bearer " + tok},
+		"no proof":       {"Authorization": "DPoP " + tok},
+		"replayed proof": {"Authorization": "DPoP " + tok, "DPoP": good},
+		"another key":    {"Authorization": "DPoP " + tok, "DPoP": proof(os2, "GET", u)},
+		"another method": {"Authorization": "DPoP " + tok, "DPoP": proof(s, "POST", u)},
+		"another path":   {"Authorization": "DPoP " + tok, "DPoP": proof(s, "GET", ngx+"/api/other")},
+		"spoofed host":   {"Authorization": "DPoP " + tok, "DPoP": proof(s, "GET", "https://evil.example/api/items"), "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
 	} {
 		resp, _ := do(t, "GET", ngx, "/api/items", h)
 		if resp.StatusCode != 401 || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "DPoP ") {
