@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"github.com/pingedge/pingedge/internal/credstore"
 	"github.com/pingedge/pingedge/internal/dpopkey"
 	"github.com/pingedge/pingedge/internal/secret"
+	"github.com/pingedge/pingedge/internal/ui"
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // DPoP on the client (RFC 9449, docs/dpop.md): a profile with `dpop: true` (set by
@@ -112,4 +115,44 @@ func writeDPoPToken(opts *TokenOptions, s *dpopkey.Signer, tok secret.AccessToke
 		return usageError("this profile uses DPoP, and kubectl cannot sign DPoP proofs: use a profile without DPoP for kubectl")
 	}
 	return writeToken(opts.f, opts.Format, tok)
+}
+
+// dpopBinding is what inspect says about a token's DPoP binding (RFC 9449 §6.1): the cnf.jkt
+// it is bound to and whether the active profile's key is that key.
+type dpopBinding struct {
+	JKT              string `json:"jkt"`
+	ProfileKeyMatch  *bool  `json:"profile_key_matches,omitempty"` // nil: the profile has no DPoP key
+	ProfileKeyDetail string `json:"-"`
+}
+
+func inspectBinding(ctx context.Context, f *Factory, t *jose.Token) *dpopBinding {
+	if t == nil {
+		return nil
+	}
+	var p struct {
+		Cnf struct {
+			JKT string `json:"jkt"`
+		} `json:"cnf"`
+	}
+	if json.Unmarshal(t.Payload, &p) != nil || p.Cnf.JKT == "" {
+		return nil
+	}
+	b := &dpopBinding{JKT: p.Cnf.JKT, ProfileKeyDetail: "the active profile has no DPoP key"}
+	if s, err := f.profileDPoP(ctx); err == nil && s != nil {
+		match := s.JKT() == p.Cnf.JKT
+		b.ProfileKeyMatch = &match
+		b.ProfileKeyDetail = "does not match the active profile's key: this token is useless with it"
+		if match {
+			b.ProfileKeyDetail = "matches the active profile's key"
+		}
+	}
+	return b
+}
+
+func renderBinding(w io.Writer, s *ui.Styles, b *dpopBinding) {
+	if b == nil {
+		return
+	}
+	fmt.Fprintf(w, "\n%s\n", s.Title.Render("DPoP binding"))
+	fmt.Fprintf(w, "  cnf.jkt %s\n  %s\n", ui.Sanitize(b.JKT), b.ProfileKeyDetail)
 }

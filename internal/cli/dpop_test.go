@@ -61,6 +61,18 @@ func TestLoginDPoP(t *testing.T) {
 	if code, _, errOut := e.run("token", "--format", "header"); code != ExitUsage || !strings.Contains(errOut, "--url") {
 		t.Fatalf("token --format header without --url on a DPoP profile: exit %d %s", code, errOut)
 	}
+	insp, _ := e.mustRun("inspect")
+	if !strings.Contains(insp, "DPoP binding") || !strings.Contains(insp, "cnf.jkt "+s.JKT()) || !strings.Contains(insp, "matches the active profile's key") {
+		t.Errorf("inspect does not show the binding:\n%s", insp)
+	}
+	foreign, err := e.op.MintAccessToken(map[string]any{"sub": "alice", "aud": e.op.Audience(),
+		"cnf": map[string]any{"jkt": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if insp, _ := e.mustRun("inspect", foreign); !strings.Contains(insp, "does not match the active profile's key") {
+		t.Errorf("inspect of a token bound to another key:\n%s", insp)
+	}
 	e.mustRun("logout")
 	if _, err := e.keyring.Get(credstore.Service, "default"+dpopkey.ItemSuffix); err == nil {
 		t.Fatal("logout left the DPoP key in the keychain")

@@ -93,6 +93,7 @@ func inspectRun(ctx context.Context, opts *InspectOptions) error {
 		}
 		return &ExitError{Code: ExitFailed, Err: fmt.Errorf("not a token pingedge can read: %w", err)}
 	}
+	res.binding = inspectBinding(ctx, opts.f, t)
 	if err := renderInspect(opts, t, res); err != nil {
 		return err
 	}
@@ -128,6 +129,7 @@ type inspectJSON struct {
 	Ignored   []string        `json:"ignored_header_members,omitempty"`
 	Warnings  []string        `json:"warnings,omitempty"`
 	Decision  *decisionJSON   `json:"decision,omitempty"`
+	DPoP      *dpopBinding    `json:"dpop,omitempty"`
 }
 
 type signatureJSON struct {
@@ -138,7 +140,7 @@ type signatureJSON struct {
 func renderInspect(o *InspectOptions, t *jose.Token, res inspectResult) error {
 	v, r := decodeView(t, o.RolesClaim), res.report
 	if o.f.Global.JSON() {
-		out := inspectJSON{Warnings: res.warnings(t), Decision: res.decisionJSON()}
+		out := inspectJSON{Warnings: res.warnings(t), Decision: res.decisionJSON(), DPoP: res.binding}
 		if t != nil {
 			out.Header, out.Signature, out.Ignored = compactJSON(t.HeaderJSON), &signatureJSON{len(t.Signature), v.sig}, t.Header.Ignored
 			if json.Valid(t.Payload) {
@@ -158,6 +160,7 @@ func renderInspect(o *InspectOptions, t *jose.Token, res inspectResult) error {
 	if t != nil {
 		renderTokenText(w, s, t, v, o.RolesClaim, o.f.Now())
 	}
+	renderBinding(w, s, res.binding)
 	if r != nil {
 		fmt.Fprintf(w, "\n%s\n", s.Title.Render("Verification"))
 		for _, c := range r.Checks {

@@ -18,6 +18,7 @@ type inspectResult struct {
 	report   *verify.Report
 	decision *verify.Decision
 	method   string
+	binding  *dpopBinding // the token's cnf.jkt, nil when unbound (dpop.go)
 }
 
 // checkFlags: --path asks the policy, so it needs one; --method only means something with a path.
