@@ -20,6 +20,7 @@ const module = "github.com/pingedge/pingedge/"
 // Why each rule exists: docs/architecture.md, "Import rules".
 var allowed = map[string][]string{
 	"cmd/pingedge":           {"internal/cli"},
+	"cmd/pingedge-demo":      {"internal/cli"},
 	"internal/verify":        {"internal/verify/jose", "internal/verify/keyset", "internal/verify/policy", "internal/verify/dpop"},
 	"internal/verify/dpop":   {"internal/verify/jose"},
 	"internal/dpopkey":       {},
@@ -185,5 +186,40 @@ func TestCheckRefuses(t *testing.T) {
 	}
 	if msg := check(module+"internal/edge", "internal/verify"); msg != "" {
 		t.Errorf("edge importing verify was refused: %s", msg)
+	}
+}
+
+// TestReleaseBinaryCarriesNoProvider: the release pingedge (no build tags) links neither the
+// demo nor its OpenID provider; pingedge-demo (-tags demo) does. docs/dependencies.md, "What
+// ships", gives the numbers.
+func TestReleaseBinaryCarriesNoProvider(t *testing.T) {
+	banned := []string{module + "internal/devop", module + "internal/demo", "github.com/zitadel/", "github.com/go-chi/", "go.opentelemetry.io/"}
+	for dep := range list(t, nil, "-deps", "-f", "{{.ImportPath}}", "./cmd/pingedge") {
+		for _, b := range banned {
+			if strings.HasPrefix(dep, b) {
+				t.Errorf("cmd/pingedge links %s", dep)
+			}
+		}
+	}
+	if _, ok := list(t, nil, "-tags", "demo", "-deps", "-f", "{{.ImportPath}}", "./cmd/pingedge-demo")[module+"internal/demo"]; !ok {
+		t.Error("cmd/pingedge-demo built with -tags demo does not link the demo")
+	}
+}
+
+// TestReleaseModulesDocumented: every module the release binary links is named in
+// docs/dependencies.md, where its reason is given.
+func TestReleaseModulesDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "dependencies.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods := list(t, nil, "-deps", "-f", "{{with .Module}}{{if not .Main}}{{.Path}}{{end}}{{end}}", "./cmd/pingedge")
+	if len(mods) < 5 {
+		t.Fatalf("only %d modules listed", len(mods))
+	}
+	for m := range mods {
+		if !bytes.Contains(doc, []byte(m)) {
+			t.Errorf("the release binary links %s, which docs/dependencies.md does not mention", m)
+		}
 	}
 }

@@ -1,3 +1,5 @@
+//go:build demo
+
 package cli
 
 import (
@@ -120,5 +122,17 @@ func TestDemoPrintsAWorkingLogin(t *testing.T) {
 	<-done
 	if _, err := os.Stat(info.PolicyFile); !os.IsNotExist(err) {
 		t.Errorf("the demo policy file outlived the demo: %v", err)
+	}
+}
+
+// TestDemoFlagsMapToOptions: demo's flags reach its options (the -tags demo half of
+// TestFlagsMapToOptions).
+func TestDemoFlagsMapToOptions(t *testing.T) {
+	f := &Factory{Global: &GlobalOptions{}, Getenv: func(string) string { return "" }}
+	var ctx context.Context
+	var dm *DemoOptions
+	runMapped(t, NewCmdDemo(f, capture(&ctx, &dm)), &ctx, "--user", "bob", "--listen", "127.0.0.1:9")
+	if dm.User != "bob" || dm.Listen != "127.0.0.1:9" {
+		t.Errorf("demo: %+v", dm)
 	}
 }

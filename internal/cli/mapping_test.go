@@ -98,12 +98,6 @@ func TestFlagsMapToOptions(t *testing.T) {
 		t.Errorf("doctor: %+v", doc)
 	}
 
-	var dm *DemoOptions
-	runMapped(t, NewCmdDemo(f, capture(&ctx, &dm)), &ctx, "--user", "bob", "--listen", "127.0.0.1:9")
-	if dm.User != "bob" || dm.Listen != "127.0.0.1:9" {
-		t.Errorf("demo: %+v", dm)
-	}
-
 	var pr *ProfilesOptions
 	runMapped(t, NewCmdProfiles(f, capture(&ctx, &pr)), &ctx)
 	var vo *VersionOptions

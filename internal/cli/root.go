@@ -124,7 +124,7 @@ func commands(f *Factory) []*cobra.Command {
 		NewCmdTunnel(f, nil),
 		NewCmdExec(f, nil),
 		NewCmdDoctor(f, nil),
-		NewCmdDemo(f, nil),
+		demoCommand(f),
 		newCmdEdge(f),
 		NewCmdVerify(f, nil),
 		NewCmdInspect(f, nil),

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -18,6 +19,13 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		// [demo]: the binary has `pingedge demo` (built with -tags demo, as pingedge-demo is).
+		Condition: func(cond string) (bool, error) {
+			if cond == "demo" {
+				return demoBuilt, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Setup: func(env *testscript.Env) error {
 			// Every script gets its own config dir and no colour; no real keychain is touched
 			// unless a script asks for one.
