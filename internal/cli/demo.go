@@ -22,6 +22,7 @@ type DemoOptions struct {
 	f      *Factory
 	Listen string
 	User   string
+	DPoP   bool
 }
 
 // NewCmdDemo builds `pingedge demo`.
@@ -44,6 +45,7 @@ Ctrl-C stops everything; nothing is left in the keychain or the config file.`,
 	}
 	cmd.Flags().StringVar(&opts.Listen, "listen", "127.0.0.1:0", "tunnel address (loopback)")
 	cmd.Flags().StringVar(&opts.User, "user", "alice", "demo user: alice (engineer) or bob (admin)")
+	cmd.Flags().BoolVar(&opts.DPoP, "dpop", false, "bind the tokens to a key (RFC 9449): the gateway requires DPoP proofs, the tunnel signs them")
 	return cmd
 }
 
@@ -61,7 +63,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	slog.SetDefault(logger)
 	defer slog.SetDefault(prev)
 	err := demo.Run(ctx, demo.Options{
-		Listen: opts.Listen, User: opts.User, Logger: logger,
+		Listen: opts.Listen, User: opts.User, Logger: logger, DPoP: opts.DPoP,
 		Ready:     func(info demo.Info) { printDemo(f, info) },
 		AccessLog: func(e tunnel.Entry) { demoAccessLog(f.IO.ErrOut, e) },
 		// The gateway's audit lines say why each request was allowed or refused.
@@ -94,6 +96,12 @@ func printDemo(f *Factory, info demo.Info) {
 	fmt.Fprintf(w, "  %s      403: the policy wants the admin role\n", s.Code.Render("curl -i "+info.Tunnel+"/admin"))
 	fmt.Fprintf(w, "  %s  401: straight to the gateway, no token\n", s.Code.Render("curl -i "+info.Gateway+"/api/hello"))
 	fmt.Fprintf(w, "  %s  %s\n", s.Code.Render("pingedge demo --user bob"), "signs in an admin instead")
+	if info.DPoP {
+		fmt.Fprintf(w, "\nDPoP is on (dpop: required): the tunnel signs a proof per request with a key only it holds.\n")
+		fmt.Fprintf(w, "  the same token copied and sent alone: %s\n", ui.Sanitize(info.Stolen))
+	} else {
+		fmt.Fprintf(w, "  %s  %s\n", s.Code.Render("pingedge demo --dpop"), "binds the token to a key: a copied token is refused")
+	}
 	fmt.Fprintln(w, "\nSign in to the demo issuer yourself (another terminal, while the demo runs):")
 	fmt.Fprintf(w, "  %s\n", s.Code.Render(demoLoginLine(info)))
 	fmt.Fprintf(w, "  %s\n", s.Code.Render("pingedge token --profile demo | pingedge verify --policy "+info.PolicyFile+" --path /api/hello -"))

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/credstore"
 	"github.com/pingedge/pingedge/internal/devop"
+	"github.com/pingedge/pingedge/internal/dpopkey"
 	"github.com/pingedge/pingedge/internal/login"
 	"github.com/pingedge/pingedge/internal/tunnel"
 )
@@ -34,6 +35,9 @@ type Options struct {
 	AccessLog func(tunnel.Entry)
 	// Audit receives the gateway's audit JSON lines; nil drops them.
 	Audit io.Writer
+	// DPoP binds the demo's tokens to a key (RFC 9449): the gateway requires proofs, the login
+	// and the tunnel sign them, and the token alone is refused (docs/dpop.md).
+	DPoP bool
 }
 
 // Info is what the demo prints: where each piece listens and who is signed in.
@@ -50,6 +54,10 @@ type Info struct {
 	// ClientID and Audience let a person sign in to the demo issuer with `pingedge login`.
 	ClientID string `json:"client_id"`
 	Audience string `json:"audience"`
+	// DPoP: the demo runs with dpop: required. Stolen is what the gateway answered when the
+	// demo itself sent its bound token without a proof, as a thief who copied it would.
+	DPoP   bool   `json:"dpop,omitempty"`
+	Stolen string `json:"stolen_token_answer,omitempty"`
 }
 
 const profile = "demo"
@@ -90,20 +98,33 @@ func Run(ctx context.Context, opts Options) error {
 	defer stopAPI()
 
 	policy, policyFile := Policy(op.Issuer(), op.Audience()[0]), filepath.Join(state, "policy.yaml")
+	var signer *dpopkey.Signer
+	if opts.DPoP {
+		policy += "dpop: required\n"
+		if signer, err = newSigner(); err != nil {
+			return err
+		}
+	}
 	gwURL, stopGW, err := startGateway(ctx, policy, apiURL, policyFile, logger, opts.Audit)
 	if err != nil {
 		return fmt.Errorf("start the demo gateway: %w", err)
 	}
 	defer stopGW()
 
-	src, err := signIn(ctx, op, state, logger)
+	src, err := signIn(ctx, op, state, logger, signer)
 	if err != nil {
 		return err
 	}
-	return runTunnel(ctx, opts, src, gwURL, Info{
+	info := Info{
 		Gateway: gwURL, API: apiURL, Issuer: op.Issuer(), User: user.Subject, Roles: user.Roles, Policy: policy,
-		PolicyFile: policyFile, ClientID: op.ClientID(), Audience: op.Audience()[0],
-	}, logger)
+		PolicyFile: policyFile, ClientID: op.ClientID(), Audience: op.Audience()[0], DPoP: opts.DPoP,
+	}
+	if opts.DPoP {
+		if info.Stolen, err = tryStolen(ctx, src, gwURL); err != nil {
+			return err
+		}
+	}
+	return runTunnel(ctx, opts, src, gwURL, info, logger, signer)
 }
 
 func pickUser(op *devop.Server, name string) (devop.User, error) {
@@ -121,9 +142,12 @@ func pickUser(op *devop.Server, name string) (devop.User, error) {
 
 // signIn runs the real authorization code + PKCE login against the demo issuer, with the refresh
 // token in memory (never the keychain) and the session in the demo's temporary state dir.
-func signIn(ctx context.Context, op *devop.Server, state string, logger *slog.Logger) (*login.Source, error) {
+func signIn(ctx context.Context, op *devop.Server, state string, logger *slog.Logger, signer *dpopkey.Signer) (*login.Source, error) {
 	store := credstore.Memory()
 	hc := &http.Client{Timeout: 30 * time.Second}
+	if signer != nil { // proofs on the code exchange and every refresh
+		hc.Transport = &dpopkey.Transport{Signer: signer, IsToken: dpopkey.IsTokenRequest}
+	}
 	_, err := login.Login(ctx, login.Params{
 		Profile: profile, Issuer: op.Issuer(), ClientID: op.ClientID(), Flow: login.FlowPKCE,
 		Resource: op.Audience()[0], Timeout: time.Minute,
@@ -137,13 +161,13 @@ func signIn(ctx context.Context, op *devop.Server, state string, logger *slog.Lo
 	return login.NewSource(login.SourceConfig{Profile: profile, StateDir: state, Store: store, HTTP: hc, Now: time.Now})
 }
 
-func runTunnel(ctx context.Context, opts Options, src *login.Source, gwURL string, info Info, logger *slog.Logger) error {
+func runTunnel(ctx context.Context, opts Options, src *login.Source, gwURL string, info Info, logger *slog.Logger, signer *dpopkey.Signer) error {
 	route, err := tunnel.NewRoute("/", gwURL)
 	if err != nil {
 		return err
 	}
 	t, err := tunnel.New(tunnel.Options{
-		Routes: []tunnel.Route{route}, Source: src, Profile: profile, Logger: logger, AccessLog: opts.AccessLog,
+		Routes: []tunnel.Route{route}, Source: src, Profile: profile, Logger: logger, AccessLog: opts.AccessLog, DPoP: signer,
 		IsLoginRequired: func(err error) bool { return errors.Is(err, login.ErrLoginRequired) },
 	})
 	if err != nil {
@@ -178,4 +202,33 @@ func serve(h http.Handler) (string, func(), error) {
 		_ = srv.Shutdown(sctx)
 	}
 	return "http://" + ln.Addr().String(), stop, nil
+}
+
+func newSigner() (*dpopkey.Signer, error) {
+	k, err := dpopkey.Generate()
+	if err != nil {
+		return nil, err
+	}
+	return dpopkey.NewSigner(k)
+}
+
+// tryStolen sends the demo's bound token to the gateway without a proof, as Bearer, as someone
+// who copied it from a log would, and returns the gateway's answer (status and challenge).
+func tryStolen(ctx context.Context, src *login.Source, gwURL string) (string, error) {
+	tok, err := src.Token(ctx, 0)
+	if err != nil {
+		return "", err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, gwURL+"/api/hello", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+tok.Value.Reveal())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("demo: the stolen-token try: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return fmt.Sprintf("%d %s", resp.StatusCode, resp.Header.Get("WWW-Authenticate")), nil
 }
