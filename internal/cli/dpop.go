@@ -156,3 +156,19 @@ func renderBinding(w io.Writer, s *ui.Styles, b *dpopBinding) {
 	fmt.Fprintf(w, "\n%s\n", s.Title.Render("DPoP binding"))
 	fmt.Fprintf(w, "  cnf.jkt %s\n  %s\n", ui.Sanitize(b.JKT), b.ProfileKeyDetail)
 }
+
+// dpopExecEnv is what exec adds for a DPoP profile: PINGEDGE_TOKEN_TYPE=DPoP, and
+// PINGEDGE_PROFILE naming the profile, so the child's helper for each request is
+// `pingedge token --format header --method M --url U` (a proof is for one request, so no
+// environment variable can carry one).
+func (f *Factory) dpopExecEnv(ctx context.Context) ([]string, error) {
+	s, err := f.profileDPoP(ctx)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	file, name, _, err := f.LoadConfig()
+	if err != nil || file == nil {
+		return nil, err
+	}
+	return []string{"PINGEDGE_TOKEN_TYPE=DPoP", "PINGEDGE_PROFILE=" + name}, nil
+}

@@ -65,6 +65,10 @@ func TestLoginDPoP(t *testing.T) {
 	if !strings.Contains(insp, "DPoP binding") || !strings.Contains(insp, "cnf.jkt "+s.JKT()) || !strings.Contains(insp, "matches the active profile's key") {
 		t.Errorf("inspect does not show the binding:\n%s", insp)
 	}
+	execOut, _ := e.mustRun("exec", "--", "sh", "-c", `echo "$PINGEDGE_TOKEN_TYPE $PINGEDGE_PROFILE"`)
+	if strings.TrimSpace(execOut) != "DPoP default" {
+		t.Errorf("exec on a DPoP profile gave the child %q, want the token type and the profile for its helper", execOut)
+	}
 	foreign, err := e.op.MintAccessToken(map[string]any{"sub": "alice", "aud": e.op.Audience(),
 		"cnf": map[string]any{"jkt": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}}, time.Minute)
 	if err != nil {

@@ -84,8 +84,13 @@ func execRun(ctx context.Context, opts *ExecOptions) error {
 	}
 	cmd := exec.Command(path, opts.Args[1:]...) // not CommandContext: Ctrl-C is forwarded, not a kill
 	cmd.Args[0] = opts.Args[0]
-	cmd.Env = append(withoutVars(os.Environ(), "PINGEDGE_ACCESS_TOKEN", "PINGEDGE_ISSUER"),
+	cmd.Env = append(withoutVars(os.Environ(), "PINGEDGE_ACCESS_TOKEN", "PINGEDGE_ISSUER", "PINGEDGE_TOKEN_TYPE", "PINGEDGE_PROFILE"),
 		"PINGEDGE_ACCESS_TOKEN="+tok.Value.Reveal(), "PINGEDGE_ISSUER="+src.Issuer())
+	dpopEnv, err := opts.f.dpopExecEnv(ctx)
+	if err != nil {
+		return err
+	}
+	cmd.Env = append(cmd.Env, dpopEnv...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = opts.f.IO.In, opts.f.IO.Out, opts.f.IO.ErrOut
 	return runForwardingSignals(cmd)
 }
