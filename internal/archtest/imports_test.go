@@ -38,7 +38,7 @@ var allowed = map[string][]string{
 	"internal/secret":        {},
 	"internal/ui":            {},
 	"internal/devop":         {},
-	"internal/login":         {"internal/config", "internal/credstore", "internal/secret", "internal/httpclient", "internal/dpopkey"},
+	"internal/login":         {"internal/config", "internal/credstore", "internal/secret", "internal/httpclient", "internal/dpopkey", "internal/verify/jose", "internal/verify/keyset"},
 	"internal/httpclient":    {"internal/config"},
 	"internal/hostileop":     {},
 }
