@@ -56,14 +56,14 @@ func (h *dpopHop) start(t *testing.T, gateway string) string {
 
 // startDPoPGateway runs `edge serve` in gateway mode with dpop: required in front of an origin
 // that answers "ok".
-func startDPoPGateway(t *testing.T, issuer string) (string, *strings.Builder) {
+func startDPoPGateway(t *testing.T, issuer string, extra ...string) (string, *strings.Builder) {
 	origin := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }),
 		ReadHeaderTimeout: 5 * time.Second}
 	oln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go func() { _ = origin.Serve(oln) }()
 	t.Cleanup(func() { _ = origin.Close() })
 	policy := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(policy, []byte("issuer: "+issuer+"\naudience: pingedge-cli\ndefault: authenticated\ndpop: required\n"), 0o600); err != nil {
+	if err := os.WriteFile(policy, []byte("issuer: "+issuer+"\naudience: pingedge-cli\ndefault: authenticated\ndpop: required\n"+strings.Join(extra, "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ou, _ := url.Parse("http://" + oln.Addr().String())
@@ -210,5 +210,47 @@ func (e *e2e) loginWith(httpc *http.Client) {
 	})
 	if err != nil {
 		e.t.Fatalf("login: %v", err)
+	}
+}
+
+// TestDPoPNonceEndToEnd: with dpop_nonce on at the gateway, the tunnel's first proof has no
+// nonce and gets use_dpop_nonce with a DPoP-Nonce; the tunnel retries once with it (RFC 9449
+// §9) and every later request carries it, so the client sees only 200s.
+func TestDPoPNonceEndToEnd(t *testing.T) {
+	e := newE2E(t, 5*time.Minute)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	signer, _ := dpopkey.NewSigner(key)
+	httpc := &http.Client{Timeout: 10 * time.Second, Transport: &dpopkey.Transport{Signer: signer, IsToken: dpopkey.IsTokenRequest}}
+	e.loginWith(httpc)
+	src, err := login.NewSource(login.SourceConfig{Profile: "p", StateDir: e.state, Store: e.store, HTTP: httpc, Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw, audit := startDPoPGateway(t, e.op.Issuer(), "dpop_nonce: on\n")
+	hop := &dpopHop{}
+	up := hop.start(t, gw)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	tun, err := tunnel.New(tunnel.Options{Source: src, Routes: []tunnel.Route{mustRoute(t, "/", up)}, DPoP: signer,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, _ := tunnel.Listen("127.0.0.1:0", false)
+	go func() { _ = tun.Serve(ctx, ln) }()
+	for i := range 3 {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/api/items")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d with nonces on: %d\naudit:\n%s", i, resp.StatusCode, audit.String())
+		}
+	}
+	hop.mu.Lock()
+	defer hop.mu.Unlock()
+	if len(hop.proofs) != 4 { // the first request twice (without, then with the nonce), then one each
+		t.Fatalf("%d proofs went upstream for 3 requests, want 4\naudit:\n%s", len(hop.proofs), audit.String())
 	}
 }
