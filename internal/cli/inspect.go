@@ -198,11 +198,9 @@ func decodeView(t *jose.Token, rolesClaim string) view {
 	if json.Unmarshal(t.Payload, &v.claims) != nil {
 		return v
 	}
-	var scope string
-	if json.Unmarshal(v.claims["scope"], &scope) == nil {
-		v.scopes = strings.Fields(scope)
-	}
-	_ = json.Unmarshal(v.claims["scp"], &v.scopes)
+	// The engine's own reading (scope and scp together, scp as a string or a list), so inspect
+	// shows the scopes a policy's scopes rule is matched against.
+	v.scopes = jose.Scopes(t.Payload)
 	if raw, ok := lookupClaim(v.claims, rolesClaim); ok {
 		if json.Unmarshal(raw, &v.roles) != nil {
 			var one string

@@ -89,13 +89,9 @@ func (c *Claims) setRegistered(name string, v json.RawMessage, hasExp *bool) err
 		c.NotBefore, err = decodeNumericDate(v)
 	case "iat":
 		c.IssuedAt, err = decodeNumericDate(v)
-	case "scope":
-		var s string
-		err = DecodeString(v, &s)
-		c.Scopes = append(c.Scopes, strings.Fields(s)...)
-	case "scp":
+	case "scope", "scp":
 		var list []string
-		list, err = DecodeStringOrList(v)
+		list, err = scopesOf(name, v)
 		c.Scopes = append(c.Scopes, list...)
 	default:
 		return nil
@@ -201,4 +197,35 @@ func ContainsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// scopesOf reads one scope claim: scope is a space-separated string (RFC 8693 §4.2, RFC 9068
+// §2.2.3), scp a string or a list (the form Entra ID and Okta use).
+func scopesOf(name string, v json.RawMessage) ([]string, error) {
+	if name == "scope" {
+		var s string
+		err := DecodeString(v, &s)
+		return strings.Fields(s), err
+	}
+	return DecodeStringOrList(v)
+}
+
+// Scopes returns the scopes the verifier reads from a token's payload, in the same way and
+// order (scope and scp together, each in the form it is sent, in member order), so a display of
+// the scopes (inspect) shows what the policy's scopes rules are matched against, even for a
+// payload the verifier would refuse. A malformed scope claim contributes nothing.
+func Scopes(payload []byte) []string {
+	members, err := ParseObject(payload)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, m := range members {
+		if m.Name == "scope" || m.Name == "scp" {
+			if list, err := scopesOf(m.Name, m.Value); err == nil {
+				out = append(out, list...)
+			}
+		}
+	}
+	return out
 }
