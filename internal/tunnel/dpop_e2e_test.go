@@ -55,10 +55,15 @@ func (h *dpopHop) start(t *testing.T, gateway string) string {
 }
 
 // startDPoPGateway runs `edge serve` in gateway mode with dpop: required in front of an origin
-// that answers "ok".
+// that answers "ok" when neither the token nor the proof reached it.
 func startDPoPGateway(t *testing.T, issuer string, extra ...string) (string, *strings.Builder) {
-	origin := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }),
-		ReadHeaderTimeout: 5 * time.Second}
+	origin := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("DPoP") != "" || r.Header.Get("Authorization") != "" {
+			_, _ = io.WriteString(w, "the origin received the token or the proof")
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}), ReadHeaderTimeout: 5 * time.Second}
 	oln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go func() { _ = origin.Serve(oln) }()
 	t.Cleanup(func() { _ = origin.Close() })

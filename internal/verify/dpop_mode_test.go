@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -101,6 +102,17 @@ func TestDPoPNoTokenChallenge(t *testing.T) {
 		d := dpopEngine(t, mode, false).Decide(bg, Request{Method: "GET", Path: "/items", URL: dpopURL})
 		if !strings.HasPrefix(d.WWWAuthenticate, want) {
 			t.Errorf("%s: %q, want %q…", mode, d.WWWAuthenticate, want)
+		}
+	}
+}
+
+// TestDPoPProofStripped: with dpop on, the proof header is removed before the origin like
+// Authorization; with dpop off it is left alone (an origin may check its own proofs).
+func TestDPoPProofStripped(t *testing.T) {
+	for mode, want := range map[policy.DPoPMode]bool{policy.DPoPOff: false, policy.DPoPAllowed: true, policy.DPoPRequired: true} {
+		d := dpopEngine(t, mode, false).Decide(bg, Request{Method: "GET", Path: "/items", URL: dpopURL})
+		if got := slices.Contains(d.StripHeaders, "Dpop"); got != want {
+			t.Errorf("%s: Dpop stripped %v, want %v", mode, got, want)
 		}
 	}
 }

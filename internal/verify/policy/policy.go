@@ -282,6 +282,11 @@ func (p *Policy) StripHeaders() []string {
 	if !p.KeepMethodOverride {
 		out = append(out, MethodOverrideHeaders()...)
 	}
+	if p.DPoP == DPoPAllowed || p.DPoP == DPoPRequired {
+		// The proof was for the edge (RFC 9449 §4.3): the origin, its logs and anything behind
+		// it have no use for it, and a copy is one more thing to replay at another replica.
+		out = append(out, "Dpop")
+	}
 	// IIS's descriptions of the original URL: Symfony and Zend serve the path named there
 	// instead of the request's own, which the policy never saw.
 	return append(out, "X-Original-Url", "X-Rewrite-Url")
