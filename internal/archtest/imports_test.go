@@ -223,3 +223,13 @@ func TestReleaseModulesDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoBinaryBuilds: demo.go compiles only with -tags demo, so a plain `go build ./...` never
+// sees an edit to it; this builds pingedge-demo so `go test ./...` does.
+func TestDemoBinaryBuilds(t *testing.T) {
+	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-tags", "demo", "-o", os.DevNull, "./cmd/pingedge-demo")
+	cmd.Dir = filepath.Join("..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags demo ./cmd/pingedge-demo: %v\n%s", err, out)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/demo"
 	"github.com/pingedge/pingedge/internal/tunnel"
+	"github.com/pingedge/pingedge/internal/ui"
 )
 
 // DemoOptions are the inputs of `pingedge demo`.
