@@ -88,7 +88,7 @@ func checkBound(resp *http.Response) (*http.Response, error) {
 		TokenType string `json:"token_type"`
 	}
 	if json.Unmarshal(body, &tr) == nil && !strings.EqualFold(tr.TokenType, "DPoP") {
-		return nil, fmt.Errorf("%w (token_type %q): enable DPoP for this client at the issuer, or log in without --dpop", ErrNotBound, tr.TokenType)
+		return nil, fmt.Errorf("%w (token_type %q): enable DPoP for this client at the issuer, or sign in without DPoP", ErrNotBound, tr.TokenType)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
