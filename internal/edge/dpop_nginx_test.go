@@ -65,3 +65,34 @@ func TestNginxForwardAuthDPoP(t *testing.T) {
 		t.Error("the audit holds the token or a proof")
 	}
 }
+
+// TestNginxForwardAuthDPoPNonce: with dpop_nonce on, nginx passes pingedge's DPoP-Nonce on
+// with the use_dpop_nonce refusal, and a proof carrying it passes.
+func TestNginxForwardAuthDPoPNonce(t *testing.T) {
+	op := startOP(t)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	s, _ := dpopkey.NewSigner(key)
+	tok, err := op.MintAccessToken(map[string]any{"sub": "alice", "aud": op.Audience(), "roles": []string{"engineer"},
+		"cnf": map[string]any{"jkt": s.JKT()}}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	writeFile(t, path, strings.Replace(testPolicy, "%s", op.Issuer(), 1)+"dpop: required\ndpop_nonce: on\n")
+	fa := startEdge(t, Options{PolicyFile: path, ForwardAuth: ProxyNginx})
+	ngx := startNginx(t, strings.TrimPrefix(fa.url, "http://"), echoOrigin(t).URL)
+	first, _ := s.Proof("GET", ngx+"/api/items", tok, "", time.Now())
+	resp, _ := do(t, "GET", ngx, "/api/items", map[string]string{"Authorization": "DPoP " + tok, "DPoP": first})
+	nonce := resp.Header.Get("DPoP-Nonce")
+	if resp.StatusCode != 401 || nonce == "" || !strings.Contains(resp.Header.Get("WWW-Authenticate"), "use_dpop_nonce") {
+		t.Fatalf("no nonce demanded through nginx: %d %q nonce %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"), nonce)
+	}
+	retry, _ := s.Proof("GET", ngx+"/api/items", tok, nonce, time.Now())
+	resp, body := do(t, "GET", ngx, "/api/items", map[string]string{"Authorization": "DPoP " + tok, "DPoP": retry})
+	if resp.StatusCode != 200 {
+		t.Fatalf("the retry with nginx's relayed nonce: %d %s", resp.StatusCode, body)
+	}
+	if originSaw(t, body).Header.Get("DPoP") != "" {
+		t.Error("the origin received the proof")
+	}
+}
