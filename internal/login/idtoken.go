@@ -38,7 +38,7 @@ type Identity struct {
 // no ES512, no RSA key under 2048 bits, no symmetric algorithm, never none.
 func verifyIDToken(ctx context.Context, hc *http.Client, md *Metadata, clientID string, raw secret.String, nonce string, now time.Time) (*Identity, error) {
 	if raw.Empty() {
-		return nil, errors.New("the issuer sent no ID token: include the openid scope (--scopes)")
+		return nil, errors.New("the issuer sent no ID token: the openid scope is required")
 	}
 	keys := keyset.NewRemoteKeySet(md.JWKSURI, keyset.RemoteOptions{
 		Fetcher: &keyset.HTTPFetcher{Client: httpclient.Enforce(hc), Timeout: 30 * time.Second}, Now: func() time.Time { return now },
