@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,6 +131,15 @@ func TestDeviceFlowErrors(t *testing.T) {
 		t.Run(tt.inject, func(t *testing.T) {
 			h := newHarness(t, devop.Config{})
 			h.op.InjectDeviceTokenError(tt.inject, tt.times)
+			// The sleeper does not wait, so without this gate the polls race the scripted
+			// browser's approval and a busy machine sees extra authorization_pending rounds.
+			h.sleeper.before = sync.OnceFunc(func() {
+				select {
+				case <-h.browser.done:
+				case <-time.After(20 * time.Second):
+					t.Error("the browser never finished the device approval")
+				}
+			})
 			_, err := login.Login(t.Context(), h.params(login.FlowDevice), h.env())
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
 				t.Fatalf("err = %v, want %v", err, tt.wantErr)

@@ -62,9 +62,15 @@ type sleeper struct {
 	mu    sync.Mutex
 	clock *clock
 	waits []time.Duration
+	// before, when set, runs at the start of every Sleep: a test that counts polls uses it to
+	// let the asynchronous browser finish first, as a real wait would.
+	before func()
 }
 
 func (s *sleeper) Sleep(ctx context.Context, d time.Duration) error {
+	if s.before != nil {
+		s.before()
+	}
 	s.mu.Lock()
 	s.waits = append(s.waits, d)
 	s.mu.Unlock()

@@ -56,7 +56,7 @@ func (h *dpopHop) start(t *testing.T, gateway string) string {
 
 // startDPoPGateway runs `edge serve` in gateway mode with dpop: required in front of an origin
 // that answers "ok" when neither the token nor the proof reached it.
-func startDPoPGateway(t *testing.T, issuer string, extra ...string) (string, *strings.Builder) {
+func startDPoPGateway(t *testing.T, issuer string, extra ...string) (string, *syncBuilder) {
 	origin := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("DPoP") != "" || r.Header.Get("Authorization") != "" {
 			_, _ = io.WriteString(w, "the origin received the token or the proof")
@@ -82,7 +82,7 @@ func startDPoPGateway(t *testing.T, issuer string, extra ...string) (string, *st
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln, nil) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return "http://" + ln.Addr().String(), &audit.b
+	return "http://" + ln.Addr().String(), audit
 }
 
 type syncBuilder struct {
