@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	"worker/wasm":            {"internal/verify/...", "worker/bridge"},
 	"internal/tunnel":        {"internal/secret", "internal/dpopkey"},
 	"internal/credstore":     {"internal/secret"},
-	"internal/config":        {},
+	"internal/config":        {"internal/verify/jose"},
 	"internal/secret":        {},
 	"internal/ui":            {},
 	"internal/devop":         {},

@@ -2,9 +2,10 @@ package config
 
 import (
 	"fmt"
-	"net/netip"
 	"net/url"
 	"strings"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // pingOneDomains maps a PingOne region shorthand to its auth domain
@@ -37,36 +38,16 @@ func PingOneIssuer(envID, region string) (string, error) {
 	return "https://" + domain + "/" + envID + "/as", nil
 }
 
-// ValidateIssuer checks an issuer URL: absolute https (http only for loopback, for tests and the
-// demo), no query or fragment (OpenID Connect Discovery 1.0 §4).
+// ValidateIssuer checks an issuer URL with the one URL rule (jose.CheckIssuerURL: absolute
+// https, http only on a loopback host, no query or fragment) that login, doctor, the policy and
+// the edge share; see docs/architecture.md.
 func ValidateIssuer(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%w: issuer %q is not an absolute URL: pass --issuer https://… or --pingone-env ID --region R", ErrInvalid, raw)
+	if err := jose.CheckIssuerURL(raw); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%w: issuer %q must not have a query or fragment", ErrInvalid, raw)
-	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if IsLoopbackHost(u.Hostname()) {
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: issuer %q must use https (plain http is accepted only on loopback)", ErrInvalid, raw)
+	return nil
 }
 
-// IsLoopbackHost reports whether host names the local machine: "localhost" (and names under
-// .localhost, RFC 6761 §6.3) or a loopback IP literal (127.0.0.0/8, ::1). Names that merely start
-// with "127." such as 127.evil.example are not loopback.
-func IsLoopbackHost(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.Zone() == "" && ip.Unmap().IsLoopback()
-}
+// IsLoopbackHost reports whether host names the local machine (jose.IsLoopbackHost, the one
+// definition: localhost, *.localhost per RFC 6761 §6.3, 127.0.0.0/8, ::1).
+func IsLoopbackHost(host string) bool { return jose.IsLoopbackHost(host) }

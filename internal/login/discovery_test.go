@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 // discoveryServer serves a discovery document built from the server's own URL.
@@ -41,7 +43,7 @@ func TestDiscoveryErrors(t *testing.T) {
 	}{
 		{"ok", nil, FlowPKCE, ""},
 		{"issuer differs (mix-up)", func(_ string, d map[string]any) { d["issuer"] = "https://evil.example" }, "", "names issuer"},
-		{"plain http endpoint off loopback", func(_ string, d map[string]any) { d["token_endpoint"] = "http://evil.example/token" }, "", "not an https URL"},
+		{"plain http endpoint off loopback", func(_ string, d map[string]any) { d["token_endpoint"] = "http://evil.example/token" }, "", "use https"},
 		{"no token endpoint", func(_ string, d map[string]any) { delete(d, "token_endpoint") }, "", "no token_endpoint"},
 		{"no device endpoint", func(_ string, d map[string]any) { delete(d, "device_authorization_endpoint") }, FlowDevice, "DEVICE_CODE"},
 		{"no S256", func(_ string, d map[string]any) { d["code_challenge_methods_supported"] = []string{"plain"} }, FlowPKCE, "S256"},
@@ -74,8 +76,8 @@ func TestDiscoveryNotFoundSaysWhatToCheck(t *testing.T) {
 }
 
 func TestChooseFlow(t *testing.T) {
-	md := &Metadata{AuthorizationEndpoint: "a", DeviceAuthorizationEndpoint: "d"}
-	noDevice := &Metadata{AuthorizationEndpoint: "a"}
+	md := &Metadata{Provider: keyset.Provider{AuthorizationEndpoint: "a", DeviceAuthorizationEndpoint: "d"}}
+	noDevice := &Metadata{Provider: keyset.Provider{AuthorizationEndpoint: "a"}}
 	tests := []struct {
 		md      *Metadata
 		flow    string

@@ -7,6 +7,8 @@ package login
 import (
 	"errors"
 	"fmt"
+
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 // Flows accepted by --flow.
@@ -30,7 +32,7 @@ var (
 	// ErrTimeout: the browser never came back to the loopback redirect.
 	ErrTimeout = errors.New("timed out waiting for the browser to return to pingedge")
 	// ErrDiscovery: the issuer's discovery document could not be fetched or used.
-	ErrDiscovery = errors.New("issuer discovery failed")
+	ErrDiscovery = keyset.ErrDiscovery
 	// ErrRedirectPort: the loopback port for the browser's redirect could not be bound.
 	ErrRedirectPort = errors.New("cannot listen for the browser's redirect")
 )

@@ -16,6 +16,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/pingedge/pingedge/internal/secret"
+
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 type idFixture struct {
@@ -32,7 +34,7 @@ func newIDFixture(t *testing.T) *idFixture {
 	set := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k1", Algorithm: "RS256", Use: "sig"}}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _ = json.NewEncoder(w).Encode(set) }))
 	t.Cleanup(srv.Close)
-	return &idFixture{key: key, other: other, now: time.Now(), md: &Metadata{Issuer: testIssuer, JWKSURI: srv.URL}}
+	return &idFixture{key: key, other: other, now: time.Now(), md: &Metadata{Provider: keyset.Provider{Issuer: testIssuer, JWKSURI: srv.URL}}}
 }
 
 func (f *idFixture) sign(t *testing.T, alg jose.SignatureAlgorithm, key any, kid string, claims map[string]any) secret.String {

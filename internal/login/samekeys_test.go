@@ -19,6 +19,8 @@ import (
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/internal/verify/policy"
+
+	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
 // TestLoginAndEdgeAcceptTheSameKeys is the shared table of issue 13: an ID token signed with each
@@ -49,7 +51,7 @@ func TestLoginAndEdgeAcceptTheSameKeys(t *testing.T) {
 			body, _ := json.Marshal(set)
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }))
 			defer srv.Close()
-			f := &idFixture{now: now, md: &Metadata{Issuer: testIssuer, JWKSURI: srv.URL}}
+			f := &idFixture{now: now, md: &Metadata{Provider: keyset.Provider{Issuer: testIssuer, JWKSURI: srv.URL}}}
 			tok := f.sign(t, tc.alg, tc.key, "k1", f.claims(nil))
 
 			_, loginErr := verifyIDToken(t.Context(), http.DefaultClient, f.md, "cli", tok, "n1", now)

@@ -321,8 +321,8 @@ func TestDiscovery(t *testing.T) {
 	if got := e.KeySet().(*keyset.RemoteKeySet).URL(); got != srv.URL+"/jwks" {
 		t.Fatalf("jwks_uri not discovered: %q", got)
 	}
-	_, err = keyset.DiscoverJWKSURI(context.Background(), &keyset.HTTPFetcher{}, srv.URL+"/other")
-	if !errors.Is(err, jose.ErrKeysUnavailable) {
+	_, err = keyset.Discover(context.Background(), &keyset.HTTPFetcher{}, srv.URL+"/other")
+	if !errors.Is(err, keyset.ErrDiscovery) {
 		t.Fatalf("discovery for another issuer must fail, got %v", err)
 	}
 }

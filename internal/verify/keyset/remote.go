@@ -2,7 +2,6 @@ package keyset
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -252,10 +251,14 @@ func (r *RemoteKeySet) doFetch(c *call) {
 func (r *RemoteKeySet) fetch(ctx context.Context) ([]*jose.Key, time.Duration, error) {
 	url := r.URL()
 	if url == "" {
-		u, err := DiscoverJWKSURI(ctx, r.opts.Fetcher, r.opts.Issuer)
-		if err != nil {
-			return nil, 0, err
+		if r.opts.Issuer == "" {
+			return nil, 0, errorf(jose.ErrKeysUnavailable, "no jwks_uri and no issuer to discover it from")
 		}
+		p, err := Discover(ctx, r.opts.Fetcher, r.opts.Issuer)
+		if err != nil {
+			return nil, 0, errorf(jose.ErrKeysUnavailable, "%w", err)
+		}
+		u := p.JWKSURI
 		r.mu.Lock()
 		r.url = u
 		r.mu.Unlock()
@@ -310,44 +313,6 @@ func (r *RemoteKeySet) Status() KeySetStatus {
 		s.LastErr = r.lastErr.Error()
 	}
 	return s
-}
-
-var errDiscovery = errors.New("discovery failed")
-
-// DiscoverJWKSURI reads jwks_uri from the issuer's OpenID configuration (OpenID Connect
-// Discovery 1.0 §4); the document's issuer must equal issuer exactly (§4.3).
-func DiscoverJWKSURI(ctx context.Context, f Fetcher, issuer string) (string, error) {
-	if issuer == "" {
-		return "", errorf(jose.ErrKeysUnavailable, "no jwks_uri and no issuer to discover it from")
-	}
-	url := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
-	res, err := f.Fetch(ctx, url)
-	if err != nil {
-		return "", errorf(jose.ErrKeysUnavailable, "%w: %v", errDiscovery, err)
-	}
-	if res.Status != statusOK {
-		return "", errorf(jose.ErrKeysUnavailable, "%w: GET %s: HTTP %d", errDiscovery, url, res.Status)
-	}
-	members, err := jose.ParseObject(res.Body)
-	if err != nil {
-		return "", errorf(jose.ErrKeysUnavailable, "%w: %s: %v", errDiscovery, url, err)
-	}
-	var gotIssuer, jwksURI string
-	for _, m := range members {
-		switch m.Name {
-		case "issuer":
-			_ = jose.DecodeString(m.Value, &gotIssuer)
-		case "jwks_uri":
-			_ = jose.DecodeString(m.Value, &jwksURI)
-		}
-	}
-	if gotIssuer != issuer {
-		return "", errorf(jose.ErrKeysUnavailable, "%w: %s names issuer %s, expected %s", errDiscovery, url, jose.QuoteShort(gotIssuer), issuer)
-	}
-	if !strings.HasPrefix(jwksURI, "https://") && !strings.HasPrefix(jwksURI, "http://") {
-		return "", errorf(jose.ErrKeysUnavailable, "%w: %s has no http(s) jwks_uri", errDiscovery, url)
-	}
-	return jwksURI, nil
 }
 
 // FetchCounter counts the key set's fetches for metrics (the engine's verify.Metrics is one).

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -162,14 +161,18 @@ func (p *Policy) validateIdentity() error {
 	if p.Issuer == "" {
 		return &PolicyError{Field: "issuer", Msg: "required"}
 	}
-	if u, err := url.Parse(p.Issuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return &PolicyError{Field: "issuer", Msg: "must be an http(s) URL"}
+	// The one URL rule (jose.CheckURL), the same as login's and doctor's: https, or http only
+	// on a loopback host, so keys are never fetched in clear text off the machine.
+	if err := jose.CheckIssuerURL(p.Issuer); err != nil {
+		return &PolicyError{Field: "issuer", Msg: urlMsg(err)}
 	}
 	if len(p.Audience) == 0 {
 		return &PolicyError{Field: "audience", Msg: "required (a string or a list)"}
 	}
-	if u, err := url.Parse(p.JWKSURI); p.JWKSURI != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
-		return &PolicyError{Field: "jwks_uri", Msg: "must be an http(s) URL"}
+	if p.JWKSURI != "" {
+		if err := jose.CheckURL(p.JWKSURI); err != nil {
+			return &PolicyError{Field: "jwks_uri", Msg: urlMsg(err)}
+		}
 	}
 	for i, a := range p.Audience {
 		if a == "" {
@@ -315,4 +318,9 @@ func setDefault(d *time.Duration, v time.Duration) {
 	if *d <= 0 {
 		*d = v
 	}
+}
+
+// urlMsg is jose.CheckURL's reason without its sentinel prefix: the PolicyError names the field.
+func urlMsg(err error) string {
+	return strings.TrimPrefix(err.Error(), jose.ErrURL.Error()+": ")
 }

@@ -64,7 +64,7 @@ func TestPolicyErrorsNameLineAndField(t *testing.T) {
 	base := "issuer: https://i.example.com\naudience: api\n"
 	for _, tc := range []struct{ yaml, want string }{
 		{"audience: api\n", "issuer: required"},
-		{"issuer: not a url\naudience: api\n", "policy line 1: issuer: must be an http(s) URL"},
+		{"issuer: not a url\naudience: api\n", "policy line 1: issuer: \"not a url\" is not an absolute URL"},
 		{"issuer: https://i.example.com\n", "audience: required"},
 		{base + "rules:\n  - path: /a\n    methods: [FETCH]\n", "policy line 5: rules[0].methods[0]: unknown method \"FETCH\""},
 		{base + "rules:\n  - path: /a\n    role: [admin]\n", "policy line 5: rules[0].role: unknown field"},
@@ -85,7 +85,9 @@ func TestPolicyErrorsNameLineAndField(t *testing.T) {
 		{base + "forward:\n  \"X Bad\": sub\n", "policy line 4: forward.X Bad: not a valid header name"},
 		{base + "issuer: https://again.example.com\n", "policy line 3: issuer: appears twice"},
 		{base + "bogus: 1\n", "policy line 3: bogus: unknown field"},
-		{base + "jwks_uri: /etc/jwks.json\n", "policy line 3: jwks_uri: must be an http(s) URL"},
+		{base + "jwks_uri: /etc/jwks.json\n", "policy line 3: jwks_uri: \"/etc/jwks.json\" is not an absolute URL"},
+		{"issuer: http://example.com\naudience: api\n", "policy line 1: issuer: \"http://example.com\" uses plain http off this machine: use https (http is accepted only on a loopback host"},
+		{base + "jwks_uri: http://keys.example.com/jwks\n", "policy line 3: jwks_uri: \"http://keys.example.com/jwks\" uses plain http off this machine: use https"},
 		{base + "audience: {a: b}\n", "audience"},
 		{"- just\n- a list\n", "must be a mapping"},
 		{base + "rules: {path: /a}\n", "policy line 3: rules: must be a list"},
