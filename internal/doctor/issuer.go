@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/login"
-	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
@@ -33,25 +32,30 @@ func checkIssuer(ctx context.Context, env Env) []Check {
 	return append(out, checkSkew(date, env.Now()))
 }
 
-// fetchJWKS fetches the key set the way the edge does (verify's fetcher: timeout, 64 KiB bound)
-// and counts the keys the edge would accept, so "keys reachable" means "keys usable".
+// fetchJWKS loads the key set with the edge's own keyset.RemoteKeySet (same fetcher, size bound,
+// JWK limits), so "keys reachable" means "keys the edge would use". The fetcher is wrapped only
+// to keep the response's Date header for the clock check.
 func fetchJWKS(ctx context.Context, hc *http.Client, uri string) (keys int, date time.Time, err error) {
-	if uri == "" {
-		return 0, date, fmt.Errorf("the discovery document has no jwks_uri")
-	}
-	res, err := (&keyset.HTTPFetcher{Client: hc, Timeout: 15 * time.Second}).Fetch(ctx, uri)
-	if err != nil {
-		return 0, date, fmt.Errorf("fetch keys: %w", err)
-	}
-	if res.Status != http.StatusOK {
-		return 0, date, fmt.Errorf("fetch keys: %s answered HTTP %d", uri, res.Status)
-	}
-	set, err := jose.ParseJWKS(res.Body)
-	if err != nil {
+	f := &dateFetcher{f: &keyset.HTTPFetcher{Client: hc, Timeout: 15 * time.Second}}
+	ks := keyset.NewRemoteKeySet(uri, keyset.RemoteOptions{Fetcher: f})
+	if err := ks.Refresh(ctx); err != nil {
 		return 0, date, fmt.Errorf("keys at %s are not usable: %w", uri, err)
 	}
-	date, _ = http.ParseTime(http.Header(res.Header).Get("Date"))
-	return len(set), date, nil
+	return ks.Status().Keys, f.date, nil
+}
+
+// dateFetcher remembers the Date header of the last response (RFC 9110 §6.6.1).
+type dateFetcher struct {
+	f    keyset.Fetcher
+	date time.Time
+}
+
+func (d *dateFetcher) Fetch(ctx context.Context, u string) (*keyset.FetchResult, error) {
+	res, err := d.f.Fetch(ctx, u)
+	if err == nil {
+		d.date, _ = http.ParseTime(http.Header(res.Header).Get("Date"))
+	}
+	return res, err
 }
 
 func checkSkew(issuerDate, now time.Time) Check {
