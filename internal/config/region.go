@@ -43,7 +43,7 @@ func PingOneIssuer(envID, region string) (string, error) {
 // the edge share; see docs/architecture.md.
 func ValidateIssuer(raw string) error {
 	if err := jose.CheckIssuerURL(raw); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalid, err)
+		return fmt.Errorf("%w: issuer %w", ErrInvalid, err)
 	}
 	return nil
 }

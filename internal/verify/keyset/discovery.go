@@ -45,7 +45,7 @@ func WellKnown(issuer string) string {
 // redirect and loopback rules; the Worker's fetch), so this file needs no net/http.
 func Discover(ctx context.Context, f Fetcher, issuer string) (*Provider, error) {
 	if err := jose.CheckIssuerURL(issuer); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrDiscovery, err)
+		return nil, fmt.Errorf("%w: issuer %w", ErrDiscovery, err)
 	}
 	u := WellKnown(issuer)
 	res, err := f.Fetch(ctx, u)
@@ -95,7 +95,7 @@ func (p *Provider) checkURLs() error {
 			continue
 		}
 		if err := jose.CheckURL(e.url); err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrDiscovery, e.name, err)
+			return fmt.Errorf("%w: %s %w", ErrDiscovery, e.name, err)
 		}
 	}
 	if p.JWKSURI == "" {

@@ -164,14 +164,14 @@ func (p *Policy) validateIdentity() error {
 	// The one URL rule (jose.CheckURL), the same as login's and doctor's: https, or http only
 	// on a loopback host, so keys are never fetched in clear text off the machine.
 	if err := jose.CheckIssuerURL(p.Issuer); err != nil {
-		return &PolicyError{Field: "issuer", Msg: urlMsg(err)}
+		return &PolicyError{Field: "issuer", Msg: err.Error()}
 	}
 	if len(p.Audience) == 0 {
 		return &PolicyError{Field: "audience", Msg: "required (a string or a list)"}
 	}
 	if p.JWKSURI != "" {
 		if err := jose.CheckURL(p.JWKSURI); err != nil {
-			return &PolicyError{Field: "jwks_uri", Msg: urlMsg(err)}
+			return &PolicyError{Field: "jwks_uri", Msg: err.Error()}
 		}
 	}
 	for i, a := range p.Audience {
@@ -318,9 +318,4 @@ func setDefault(d *time.Duration, v time.Duration) {
 	if *d <= 0 {
 		*d = v
 	}
-}
-
-// urlMsg is jose.CheckURL's reason without its sentinel prefix: the PolicyError names the field.
-func urlMsg(err error) string {
-	return strings.TrimPrefix(err.Error(), jose.ErrURL.Error()+": ")
 }
