@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/pingedge/pingedge/internal/edgehttp"
 	"github.com/pingedge/pingedge/internal/verify"
 )
 
@@ -38,7 +39,7 @@ func (s *Server) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 			h[f.Header] = []string{d.SetHeaders[f.Header]}
 		}
 		h.Set("Cache-Control", "no-store")
-		closeUnread(w, r, func() { w.WriteHeader(http.StatusOK) }) // forward-auth never needs a body
+		edgehttp.CloseUnread(w, r, func() { w.WriteHeader(http.StatusOK) }) // forward-auth never needs a body
 		return
 	}
 	// nginx auth_request understands only 2xx, 401 and 403 (anything else becomes a 500), so a
@@ -49,7 +50,7 @@ func (s *Server) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Audit.Status = d.Status
 	s.audit.write(d.Audit)
-	deny(w, r, &d)
+	edgehttp.Deny(w, r, &d)
 }
 
 // request is the request being authorized, as forward-auth reconstructs it.

@@ -6,47 +6,26 @@ import (
 	"io"
 	"net/http"
 	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/edgehttp"
 )
 
-// passKey carries the decision from the handler to the proxy's Rewrite.
+// passKey carries the allowed request's edgehttp.Pass from the handler to the proxy's Rewrite.
 type passKey struct{}
 
-// pass is what Rewrite needs from the decision (not the whole Decision, which is large).
-type pass struct {
-	path      string            // the normalised path, when it differs from the raw one
-	set       map[string]string // identity headers
-	strip     []string
-	requestID string
-	idHeader  string
-}
-
-// serveGateway decides the request and either refuses it or proxies it to the origin.
+// serveGateway decides the request with edgehttp.Gate, the request path edgeauth runs too: a
+// refusal is answered there, an allowed request is proxied to the origin.
 func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
-	eng := s.policy.engine()
-	idHeader := http.CanonicalHeaderKey(eng.Policy().RequestIDHeader) // the policy may spell it in any case
-	rid := verify.RequestID(r.Header.Get(idHeader))
-	raw := r.URL.EscapedPath()
-	d := eng.Decide(r.Context(), verify.Request{Method: r.Method, Path: raw, Header: r.Header, RequestID: rid,
-		URL: gatewayURL(r, raw)})
-	s.audit.write(d.Audit)
-	w.Header()[idHeader] = []string{rid}
-	if !d.Allow {
-		deny(w, r, &d)
+	p := s.gate.Check(w, r)
+	if p == nil {
 		return
 	}
 	dropH2C(r.Header)
 	if r.Body != nil && r.Body != http.NoBody {
 		r.Body = &bodyDeadline{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: s.opts.BodyIdleTimeout}
-	}
-	p := &pass{set: d.SetHeaders, strip: d.StripHeaders, requestID: rid, idHeader: idHeader}
-	if d.Path != raw {
-		p.path = d.Path
 	}
 	s.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), passKey{}, p)))
 }
@@ -66,30 +45,16 @@ func (s *Server) newProxy() *httputil.ReverseProxy {
 	}
 }
 
+// rewrite works on the outgoing copy ReverseProxy made, after it dropped the hop-by-hop
+// headers (and any the client listed in Connection) and the client's X-Forwarded-*/Forwarded:
+// the identity headers are set there, so a client's "Connection: X-Auth-User" cannot remove
+// them on the way out.
 func (s *Server) rewrite(pr *httputil.ProxyRequest) {
-	p := pr.In.Context().Value(passKey{}).(*pass)
-	// The origin gets the path the rules matched, not the raw one: an origin that normalises
-	// differently (dot segments, repeated slashes, %2e) cannot be reached on a path the policy
-	// never saw.
-	if p.path != "" {
-		if u, err := url.PathUnescape(p.path); err == nil {
-			pr.Out.URL.Path, pr.Out.URL.RawPath = u, p.path
-		}
-	}
+	p := pr.In.Context().Value(passKey{}).(*edgehttp.Pass)
+	p.RewritePath(pr.Out.URL) // before SetURL, which joins it under the origin's base path
 	pr.SetURL(s.opts.Origin)
 	pr.SetXForwarded()
-	h := pr.Out.Header
-	stripHeaders(h, p.strip)
-	// One allocation for every value; each slice is capped so an Add cannot spill into the next.
-	vals := make([]string, 0, len(p.set)+1)
-	for k, v := range p.set {
-		vals = append(vals, v)
-		n := len(vals)
-		h[k] = vals[n-1 : n : n]
-	}
-	vals = append(vals, p.requestID)
-	n := len(vals)
-	h[p.idHeader] = vals[n-1 : n : n]
+	p.RewriteHeader(pr.Out.Header)
 }
 
 // bufferPool reuses the 32 KiB copy buffers ReverseProxy would otherwise allocate per response.
@@ -102,28 +67,13 @@ func newBufferPool() *bufferPool {
 func (bp *bufferPool) Get() []byte  { return *bp.p.Get().(*[]byte) }
 func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }
 
-// stripHeaders removes the credentials and every client-sent copy of an identity header,
-// whatever the spelling: any case (a map filled without canonical keys) and underscores for
-// dashes, since CGI-style origins (PHP, WSGI, Rack) read X_Auth_User and X-Auth-User as the
-// same HTTP_X_AUTH_USER variable. It allocates nothing.
-func stripHeaders(h http.Header, names []string) {
-	for k := range h {
-		for _, n := range names {
-			if verify.SameHeaderName(k, n) {
-				delete(h, k)
-				break
-			}
-		}
-	}
-}
-
 func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) {
 		return // the client went away; nothing to answer
 	}
 	s.prom.upstreamErrors.Inc()
 	s.log.Warn("origin did not answer", "path", r.URL.Path, "err", err)
-	plain(w, http.StatusBadGateway, http.StatusText(http.StatusBadGateway))
+	edgehttp.Plain(w, http.StatusBadGateway, http.StatusText(http.StatusBadGateway))
 }
 
 // bodyDeadline gives each read of an allowed request's body a deadline idle from now, so an

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/pingedge/pingedge/internal/edgehttp"
 	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
@@ -31,7 +32,7 @@ func FuzzRewritePath(f *testing.F) {
 		for _, base := range []string{"", "/base"} {
 			origin, _ := url.Parse("http://origin.internal:8080" + base)
 			s := &Server{opts: Options{Origin: origin}}
-			p := &pass{path: norm, requestID: "rid", idHeader: "X-Request-Id"}
+			p := &edgehttp.Pass{Path: norm, RequestID: "rid", IDHeader: "X-Request-Id"}
 			in := (&http.Request{Method: "GET", URL: &url.URL{Path: "/"}, Header: http.Header{}, Host: "gw"}).
 				WithContext(context.WithValue(context.Background(), passKey{}, p))
 			pr := &httputil.ProxyRequest{In: in, Out: in.Clone(in.Context())}

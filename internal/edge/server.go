@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/pingedge/pingedge/internal/edgehttp"
 	"github.com/pingedge/pingedge/internal/verify"
 )
 
@@ -23,6 +24,7 @@ type Server struct {
 	prom    *promMetrics
 	audit   *auditSink
 	proxy   *httputil.ReverseProxy // gateway mode only
+	gate    *edgehttp.Gate         // gateway mode only: the request path edgeauth runs too
 }
 
 // New checks opts and loads the policy. It fetches nothing: keys are loaded by Serve.
@@ -38,6 +40,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.Origin != nil {
+		s.gate = &edgehttp.Gate{Engine: s.policy.engine, Audit: s.audit.write}
 		s.proxy = s.newProxy()
 	}
 	return s, nil
@@ -81,14 +84,14 @@ func (s *Server) handler(withHealth, withMetrics bool) http.Handler {
 func (s *Server) OpsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		plain(w, http.StatusOK, "ok")
+		edgehttp.Plain(w, http.StatusOK, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !s.policy.engine().Ready() {
-			plain(w, http.StatusServiceUnavailable, "signing keys not loaded yet")
+			edgehttp.Plain(w, http.StatusServiceUnavailable, "signing keys not loaded yet")
 			return
 		}
-		plain(w, http.StatusOK, "ready")
+		edgehttp.Plain(w, http.StatusOK, "ready")
 	})
 	mux.Handle("GET /metrics", s.prom.handler())
 	return mux
@@ -157,7 +160,7 @@ const (
 // httpServer sets the limits a server facing clients needs. No whole-request ReadTimeout or
 // WriteTimeout: uploads and streamed responses (SSE, long polls, WebSocket) may legitimately
 // last. Headers have ReadHeaderTimeout, a body BodyIdleTimeout between reads (gateway) or is
-// never read at all (a refusal, forward-auth: see closeUnread), idle connections IdleTimeout.
+// never read at all (a refusal, forward-auth: see edgehttp.CloseUnread), idle connections IdleTimeout.
 func (s *Server) httpServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
@@ -166,42 +169,6 @@ func (s *Server) httpServer(h http.Handler) *http.Server {
 		MaxHeaderBytes:    MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-}
-
-// deny answers a refused request. The body says only the status: the reason is in the audit
-// line, not for the client. no-store because the answer depends on the credentials.
-func deny(w http.ResponseWriter, r *http.Request, d *verify.Decision) {
-	if d.WWWAuthenticate != "" {
-		w.Header().Set("WWW-Authenticate", d.WWWAuthenticate)
-	}
-	setDPoPNonce(w, d.DPoPNonce)
-	w.Header().Set("Cache-Control", "no-store")
-	closeUnread(w, r, func() { plain(w, d.Status, http.StatusText(d.Status)) })
-}
-
-// closeUnread writes an answer that does not need the request's body, and when the client
-// declared one, closes the connection right after it instead of reading the body. net/http
-// otherwise reads up to 256 KiB of an unread body before it writes the answer, and again when
-// the handler returns, so a client that declares Content-Length: 1000 and sends nothing would
-// hold the connection and get no answer (issue 10, finding 3). Connection: close skips the
-// first read (RFC 9112 §9.6); a read deadline in the past ends the second at once.
-func closeUnread(w http.ResponseWriter, r *http.Request, answer func()) {
-	if r.ContentLength == 0 && len(r.TransferEncoding) == 0 {
-		answer()
-		return
-	}
-	w.Header().Set("Connection", "close")
-	answer()
-	rc := http.NewResponseController(w)
-	_ = rc.Flush()
-	_ = rc.SetReadDeadline(time.Now())
-}
-
-func plain(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(msg + "\n"))
 }
 
 // isLoopback reports whether a listener only accepts connections from this host.
