@@ -6,11 +6,21 @@
 // the issuer's JWKS, fetched once and refreshed with the engine's cooldown and stale-if-error
 // rules), applies the policy's rules to the method and normalised path, and then either
 //
-//   - answers 401 (with the RFC 6750 WWW-Authenticate challenge), 403, 400 or 503 itself, or
+//   - answers 401 (with the RFC 6750 WWW-Authenticate challenge, and a DPoP-Nonce when the
+//     policy asks for one), 403, 400 or 503 itself, closing the connection rather than reading
+//     a body it refused, or
 //   - calls the next handler with Authorization and every client-sent copy of the policy's
 //     identity headers removed, the verified identity headers set, the request path replaced by
 //     the normalised path the rules saw, and the verified claims in the request context
 //     (ClaimsFromContext).
+//
+// With dpop: allowed or required in the policy, a DPoP-bound token (RFC 9449) passes with a
+// proof whose htu is the URL the request arrived on: https when the server terminates TLS
+// (r.TLS set), http otherwise, the Host the client sent and the path. Behind a proxy that
+// terminates TLS, clients' https proofs are therefore refused; terminate TLS in the service.
+//
+// This is the request path `pingedge edge serve` runs as a gateway, the same code, which adds
+// only the reverse proxy around it.
 //
 // One audit record per decision goes to the caller's *slog.Logger, with the attribute names of
 // the JSON line `edge serve` writes.

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
+	"github.com/pingedge/pingedge/internal/edgehttp"
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
 	"github.com/pingedge/pingedge/internal/verify/policy"
@@ -27,8 +27,9 @@ type Config struct {
 
 // Middleware decides requests with one policy. Safe for concurrent use.
 type Middleware struct {
-	eng *verify.Engine
-	log *slog.Logger
+	eng  *verify.Engine
+	gate edgehttp.Gate // the request path `edge serve`'s gateway runs too
+	log  *slog.Logger
 }
 
 // New parses and validates the policy. It fetches nothing; the first request (or Ready
@@ -50,61 +51,31 @@ func New(cfg Config) (*Middleware, error) {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
 	m := &Middleware{log: log}
-	m.eng, err = verify.NewEngine(p, verify.EngineOptions{Fetcher: &keyset.HTTPFetcher{Client: hc}, Logger: log,
-		OnDecision: m.audit})
+	m.eng, err = verify.NewEngine(p, verify.EngineOptions{Fetcher: &keyset.HTTPFetcher{Client: hc}, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("edgeauth: policy: %w", err)
 	}
+	m.gate = edgehttp.Gate{Engine: func() *verify.Engine { return m.eng }, Audit: m.audit}
 	return m, nil
 }
 
-// Handler wraps next: only requests the policy allows reach it.
+// Handler wraps next: only requests the policy allows reach it, rewritten as the gateway
+// rewrites them for its origin.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		idHeader := http.CanonicalHeaderKey(m.eng.Policy().RequestIDHeader)
-		rid := verify.RequestID(r.Header.Get(idHeader))
-		raw := r.URL.EscapedPath()
-		d := m.eng.Decide(r.Context(), verify.Request{Method: r.Method, Path: raw, Header: r.Header, RequestID: rid})
-		w.Header().Set(idHeader, rid)
-		if !d.Allow {
-			deny(w, &d)
+		p := m.gate.Check(w, r) // a refusal is answered there
+		if p == nil {
 			return
 		}
-		r = r.Clone(withClaims(r.Context(), d.Claims))
-		for k := range r.Header {
-			for _, n := range d.StripHeaders {
-				if verify.SameHeaderName(k, n) {
-					delete(r.Header, k)
-					break
-				}
-			}
-		}
-		for k, v := range d.SetHeaders {
-			r.Header.Set(k, v)
-		}
-		r.Header.Set(idHeader, rid)
-		if d.Path != raw { // the handler sees the path the rules matched, not the raw one
-			if u, err := url.PathUnescape(d.Path); err == nil {
-				r.URL.Path, r.URL.RawPath = u, d.Path
-			}
-		}
+		r = r.Clone(withClaims(r.Context(), p.Claims)) // next's changes stay off the caller's request
+		p.RewritePath(r.URL)                           // next sees the path the rules matched, not the raw one
+		p.RewriteHeader(r.Header)
 		next.ServeHTTP(w, r)
 	})
 }
 
 // Ready reports whether the signing keys are loaded, for a readiness probe.
 func (m *Middleware) Ready() bool { return m.eng.Ready() }
-
-func deny(w http.ResponseWriter, d *verify.Decision) {
-	if d.WWWAuthenticate != "" {
-		w.Header().Set("WWW-Authenticate", d.WWWAuthenticate)
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(d.Status)
-	_, _ = w.Write([]byte(http.StatusText(d.Status) + "\n"))
-}
 
 // audit writes the decision with the field names of edge serve's JSON audit line.
 func (m *Middleware) audit(a verify.AuditRecord) {
