@@ -23,49 +23,53 @@ const (
 // Policy is the YAML policy file shared by verify, edge serve, forward-auth and the Worker
 // (reference in docs/policy.md). Build one with ParsePolicy, or fill
 // the struct and let NewEngine validate it.
+//
+// Each field's yaml tag is its one name in the file: ParsePolicy reads by it (policy_yaml.go)
+// and Validate is where values are checked. The policy tag gives the form where the Go type
+// alone does not: the two words of an on/off choice, or a list that may be one string.
 type Policy struct {
-	Issuer          string
-	Audience        []string
-	JWKSURI         string
-	Algorithms      []jose.Algorithm // nil: every supported algorithm
-	TokenTypes      []string         // accepted typ values; nil: DefaultTypes
-	Leeway          time.Duration
-	RolesClaim      string
-	CacheTTL        time.Duration
-	CacheSize       int
-	TokenHeader     string // a header carrying the bare token, e.g. Cf-Access-Jwt-Assertion
-	RequestIDHeader string
-	MaxTokenBytes   int
-	Rules           []Rule
-	Default         Access
-	Forward         []Forward
+	Issuer          string           `yaml:"issuer"`
+	Audience        []string         `yaml:"audience" policy:"string-or-list"`
+	JWKSURI         string           `yaml:"jwks_uri"`
+	Algorithms      []jose.Algorithm `yaml:"algorithms"`  // nil: every supported algorithm
+	TokenTypes      []string         `yaml:"token_types"` // accepted typ values; nil: DefaultTypes
+	Leeway          time.Duration    `yaml:"leeway"`
+	RolesClaim      string           `yaml:"roles_claim"`
+	CacheTTL        time.Duration    `yaml:"cache_ttl"`
+	CacheSize       int              `yaml:"cache_size"`
+	TokenHeader     string           `yaml:"token_header"` // a header carrying the bare token, e.g. Cf-Access-Jwt-Assertion
+	RequestIDHeader string           `yaml:"request_id_header"`
+	MaxTokenBytes   int              `yaml:"max_token_bytes"`
+	Rules           []Rule           `yaml:"rules"`
+	Default         Access           `yaml:"default"`
+	Forward         []Forward        `yaml:"forward"`
 
 	// AllowPathParameters (path_parameters: allow) lets ';' through in a path segment for
 	// origins that use matrix parameters; rules then match the segment's name before the ';'.
 	// Off, a ';' is a 400 (see checkParams).
-	AllowPathParameters bool
+	AllowPathParameters bool `yaml:"path_parameters" policy:"refuse|allow"`
 	// KeepMethodOverride (method_override: keep) passes X-HTTP-Method-Override and its
 	// variants to the origin; off, they are stripped like a forged identity header.
-	KeepMethodOverride bool
+	KeepMethodOverride bool `yaml:"method_override" policy:"strip|keep"`
 
 	// DPoP (RFC 9449, docs/dpop.md): the mode, how long after its iat a proof is accepted,
 	// whether the edge demands a server nonce in proofs (§8), and how many live proofs the
 	// replay cache holds before it refuses new ones.
-	DPoP                DPoPMode
-	DPoPProofLifetime   time.Duration
-	DPoPNonce           bool
-	DPoPReplayCacheSize int
+	DPoP                DPoPMode      `yaml:"dpop"`
+	DPoPProofLifetime   time.Duration `yaml:"dpop_proof_lifetime"`
+	DPoPNonce           bool          `yaml:"dpop_nonce" policy:"off|on"`
+	DPoPReplayCacheSize int           `yaml:"dpop_replay_cache_size"`
 }
 
 // Rule is one entry of rules: the first whose path and methods match decides.
 type Rule struct {
-	Name    string // rules[i] and the path unless the file names it
-	Path    string
-	Methods []string // empty: every method
-	Allow   Access
-	Roles   []string // any one of these
-	Scopes  []string // all of these
-	Line    int      // where it is in the file, for messages
+	Name    string   `yaml:"name"` // rules[i] and the path unless the file names it
+	Path    string   `yaml:"path"`
+	Methods []string `yaml:"methods"` // empty: every method
+	Allow   Access   `yaml:"allow"`
+	Roles   []string `yaml:"roles"`  // any one of these
+	Scopes  []string `yaml:"scopes"` // all of these
+	Line    int      `yaml:"-"`      // where it is in the file, for messages
 
 	pattern []string
 	lines   map[string]int // line of each field ("path", "methods[1]"), from ParsePolicy

@@ -2,12 +2,12 @@ package policy
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // ParsePolicy parses a YAML policy. Errors name the line and the field ("policy line 12:
@@ -22,7 +22,7 @@ func ParsePolicy(data []byte) (*Policy, error) {
 		return nil, &PolicyError{Line: doc.Line, Field: "(document)", Msg: "must be a mapping of policy fields"}
 	}
 	p := &Policy{}
-	if err := p.fromNode(doc.Content[0]); err != nil {
+	if err := decodeFields(doc.Content[0], reflect.ValueOf(p).Elem(), "", nil); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
@@ -34,68 +34,83 @@ func ParsePolicy(data []byte) (*Policy, error) {
 	return p, nil
 }
 
-func (p *Policy) fromNode(n *yaml.Node) error {
-	return eachField(n, "", func(key string, v *yaml.Node) error {
-		var err error
-		switch key {
-		case "issuer":
-			p.Issuer, err = scalar(v, key)
-		case "audience":
-			p.Audience, err = stringOrList(v, key)
-		case "jwks_uri":
-			p.JWKSURI, err = scalar(v, key)
-		case "algorithms":
-			var list []string
-			list, err = stringList(v, key)
-			for _, a := range list {
-				p.Algorithms = append(p.Algorithms, jose.Algorithm(a))
-			}
-		case "token_types":
-			p.TokenTypes, err = stringList(v, key)
-		case "leeway":
-			p.Leeway, err = duration(v, key)
-		case "roles_claim":
-			p.RolesClaim, err = scalar(v, key)
-		case "cache_ttl":
-			p.CacheTTL, err = duration(v, key)
-		case "cache_size":
-			p.CacheSize, err = integer(v, key)
-		case "max_token_bytes":
-			p.MaxTokenBytes, err = integer(v, key)
-		case "token_header":
-			p.TokenHeader, err = scalar(v, key)
-		case "request_id_header":
-			p.RequestIDHeader, err = scalar(v, key)
-		case "default":
-			var s string
-			s, err = scalar(v, key)
-			p.Default = Access(s)
-		case "path_parameters":
-			p.AllowPathParameters, err = choice(v, key, "refuse", "allow")
-		case "method_override":
-			p.KeepMethodOverride, err = choice(v, key, "strip", "keep")
-		case "dpop":
-			var s string
-			s, err = scalar(v, key)
-			p.DPoP = DPoPMode(s)
-		case "dpop_proof_lifetime":
-			p.DPoPProofLifetime, err = duration(v, key)
-		case "dpop_nonce":
-			p.DPoPNonce, err = choice(v, key, "off", "on")
-		case "dpop_replay_cache_size":
-			p.DPoPReplayCacheSize, err = integer(v, key)
-		case "rules":
-			err = p.rulesFrom(v)
-		case "forward":
-			err = p.forwardFrom(v)
-		default:
-			err = &PolicyError{Line: v.Line, Field: key, Msg: "unknown field"}
+// decodeFields fills the struct v from the mapping n in file order. Each key is a field's yaml
+// tag, so a field is named once, on the struct; its Go type (and its policy tag, for the
+// two-word choices and the string-or-list audience) says how its value is read. note, when
+// set, sees every key before it is decoded.
+func decodeFields(n *yaml.Node, v reflect.Value, prefix string, note func(key string, v *yaml.Node)) error {
+	t := v.Type()
+	return eachField(n, prefix, func(key string, vn *yaml.Node) error {
+		if note != nil {
+			note(key, vn)
 		}
-		return err
+		for i := range t.NumField() {
+			// yaml:"-" marks a field no file sets (Rule.Line), so the key "-" is unknown too.
+			sf := t.Field(i)
+			if name, _, _ := strings.Cut(sf.Tag.Get("yaml"), ","); sf.IsExported() && name != "-" && name == key {
+				return decodeValue(vn, v.Field(i), sf.Tag.Get("policy"), prefix+key)
+			}
+		}
+		return &PolicyError{Line: vn.Line, Field: prefix + key, Msg: "unknown field"}
 	})
 }
 
-func (p *Policy) rulesFrom(n *yaml.Node) error {
+// decodeValue reads one field's value by its Go type. form is the field's policy tag:
+// "off|on" words for a bool, "string-or-list" for a list that may be written as one string.
+func decodeValue(n *yaml.Node, v reflect.Value, form, field string) error {
+	switch v.Addr().Interface().(type) {
+	case *time.Duration:
+		d, err := duration(n, field)
+		v.SetInt(int64(d))
+		return err
+	case *[]Rule:
+		return decodeRules(n, v.Addr().Interface().(*[]Rule))
+	case *[]Forward:
+		return decodeForward(n, v.Addr().Interface().(*[]Forward))
+	}
+	switch v.Kind() {
+	case reflect.String:
+		s, err := scalar(n, field)
+		v.SetString(s)
+		return err
+	case reflect.Int:
+		i, err := integer(n, field)
+		v.SetInt(int64(i))
+		return err
+	case reflect.Bool:
+		off, on, _ := strings.Cut(form, "|")
+		b, err := choice(n, field, off, on)
+		v.SetBool(b)
+		return err
+	case reflect.Slice:
+		return decodeStrings(n, v, form, field)
+	}
+	panic("policy: no decoder for field " + field + " of type " + v.Type().String())
+}
+
+// decodeStrings reads a list of strings into a []string or a slice of a named string type
+// ([]jose.Algorithm), which stays nil when the list is empty: nil means every algorithm.
+func decodeStrings(n *yaml.Node, v reflect.Value, form, field string) error {
+	read := stringList
+	if form == "string-or-list" {
+		read = stringOrList
+	}
+	list, err := read(n, field)
+	if err != nil {
+		return err
+	}
+	if v.Type() == reflect.TypeOf(list) {
+		v.Set(reflect.ValueOf(list))
+		return nil
+	}
+	for _, s := range list {
+		v.Set(reflect.Append(v, reflect.ValueOf(s).Convert(v.Type().Elem())))
+	}
+	return nil
+}
+
+// decodeRules reads rules: a list of mappings, each with a path.
+func decodeRules(n *yaml.Node, rules *[]Rule) error {
 	if n.Kind != yaml.SequenceNode {
 		return &PolicyError{Line: n.Line, Field: "rules", Msg: "must be a list of rules"}
 	}
@@ -105,32 +120,12 @@ func (p *Policy) rulesFrom(n *yaml.Node) error {
 		if rn.Kind != yaml.MappingNode {
 			return &PolicyError{Line: rn.Line, Field: field, Msg: "must be a mapping with path"}
 		}
-		err := eachField(rn, field+".", func(key string, v *yaml.Node) error {
-			var err error
-			f := field + "." + key
+		// The line of every field and list item, for the errors compile finds later.
+		err := decodeFields(rn, reflect.ValueOf(&r).Elem(), field+".", func(key string, v *yaml.Node) {
 			r.lines[key] = v.Line
 			for j, c := range v.Content {
 				r.lines[fmt.Sprintf("%s[%d]", key, j)] = c.Line
 			}
-			switch key {
-			case "name":
-				r.Name, err = scalar(v, f)
-			case "path":
-				r.Path, err = scalar(v, f)
-			case "methods":
-				r.Methods, err = stringList(v, f)
-			case "allow":
-				var s string
-				s, err = scalar(v, f)
-				r.Allow = Access(s)
-			case "roles":
-				r.Roles, err = stringList(v, f)
-			case "scopes":
-				r.Scopes, err = stringList(v, f)
-			default:
-				err = &PolicyError{Line: v.Line, Field: f, Msg: "unknown field"}
-			}
-			return err
 		})
 		if err != nil {
 			return err
@@ -138,18 +133,19 @@ func (p *Policy) rulesFrom(n *yaml.Node) error {
 		if r.Path == "" {
 			return &PolicyError{Line: rn.Line, Field: field + ".path", Msg: "required"}
 		}
-		p.Rules = append(p.Rules, r)
+		*rules = append(*rules, r)
 	}
 	return nil
 }
 
-func (p *Policy) forwardFrom(n *yaml.Node) error {
+// decodeForward reads forward: a mapping of header name to claim path, in file order.
+func decodeForward(n *yaml.Node, forward *[]Forward) error {
 	return eachField(n, "forward.", func(key string, v *yaml.Node) error {
 		claim, err := scalar(v, "forward."+key)
 		if err == nil && !validHeaderName(key) {
 			err = &PolicyError{Line: v.Line, Field: "forward." + key, Msg: "not a valid header name"}
 		}
-		p.Forward = append(p.Forward, Forward{Header: key, Claim: claim})
+		*forward = append(*forward, Forward{Header: key, Claim: claim})
 		return err
 	})
 }
