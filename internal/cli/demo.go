@@ -71,7 +71,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		Audit: prefixWriter{w: f.IO.ErrOut, prefix: "  gateway audit: "},
 	})
 	if errors.Is(err, demo.ErrNoSuchUser) {
-		return &ExitError{Code: ExitUsage, Err: err, Hint: "pingedge demo --user bob"}
+		return &ExitError{Code: ExitUsage, Err: err, Hint: "pingedge-demo --user bob"}
 	}
 	if err != nil && ctx.Err() == nil {
 		return err
@@ -96,12 +96,12 @@ func printDemo(f *Factory, info demo.Info) {
 	fmt.Fprintf(w, "  %s   the API sees who you are, not your token\n", s.Code.Render("curl "+info.Tunnel+"/api/hello"))
 	fmt.Fprintf(w, "  %s      403: the policy wants the admin role\n", s.Code.Render("curl -i "+info.Tunnel+"/admin"))
 	fmt.Fprintf(w, "  %s  401: straight to the gateway, no token\n", s.Code.Render("curl -i "+info.Gateway+"/api/hello"))
-	fmt.Fprintf(w, "  %s  %s\n", s.Code.Render("pingedge demo --user bob"), "signs in an admin instead")
+	fmt.Fprintf(w, "  %s  %s\n", s.Code.Render("pingedge-demo --user bob"), "signs in an admin instead")
 	if info.DPoP {
 		fmt.Fprintf(w, "\nDPoP is on (dpop: required): the tunnel signs a proof per request with a key only it holds.\n")
 		fmt.Fprintf(w, "  the same token copied and sent alone: %s\n", ui.Sanitize(info.Stolen))
 	} else {
-		fmt.Fprintf(w, "  %s  %s\n", s.Code.Render("pingedge demo --dpop"), "binds the token to a key: a copied token is refused")
+		fmt.Fprintf(w, "  %s  %s\n", s.Code.Render("pingedge-demo --dpop"), "binds the token to a key: a copied token is refused")
 	}
 	fmt.Fprintln(w, "\nSign in to the demo issuer yourself (another terminal, while the demo runs):")
 	fmt.Fprintf(w, "  %s\n", s.Code.Render(demoLoginLine(info)))
