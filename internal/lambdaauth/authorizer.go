@@ -63,7 +63,9 @@ func (a *Authorizer) Invoke(ctx context.Context, payload []byte) (any, error) {
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return nil, fmt.Errorf("lambdaauth: REST REQUEST event: %w", err)
 		}
-		return a.REST(ctx, ev)
+		var rc restContext
+		_ = json.Unmarshal(payload, &rc) // the same payload decoded above: cannot fail here
+		return a.REST(ctx, ev, rc.RequestContext.DomainName)
 	}
 	return nil, errors.New(`lambdaauth: unknown event: want an HTTP API authorizer event with payload format 2.0 ("version": "2.0") or a REST API REQUEST authorizer event (with "methodArn"); TOKEN authorizers are not supported because the policy needs the method and path`)
 }
@@ -78,7 +80,7 @@ func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAu
 		path += "?" + ev.RawQueryString
 	}
 	d := a.decide(ctx, verify.Request{Method: ev.RequestContext.HTTP.Method, Path: path,
-		Header: single(ev.Headers), RequestID: ev.RequestContext.RequestID})
+		Header: single(ev.Headers), URL: httpAPIURL(&ev), RequestID: ev.RequestContext.RequestID})
 	out := events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: d.Allow}
 	if d.Allow {
 		out.Context = a.identity(d)
@@ -91,7 +93,9 @@ func (a *Authorizer) HTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAu
 // wildcard Allow cached for one route would be reused for every other route of the API (an
 // engineer allowed on /api would reach /admin until the cache expires). A missing or invalid
 // token is the error "Unauthorized" (API Gateway's 401); every other denial a Deny policy (403).
-func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+// domain is the event's requestContext.domainName (for a DPoP proof's htu; "" falls back to
+// the Host header).
+func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest, domain string) (events.APIGatewayCustomAuthorizerResponse, error) {
 	h := http.Header{}
 	for k, vs := range ev.MultiValueHeaders {
 		h[http.CanonicalHeaderKey(k)] = vs
@@ -101,7 +105,8 @@ func (a *Authorizer) REST(ctx context.Context, ev events.APIGatewayCustomAuthori
 			h.Set(k, v)
 		}
 	}
-	d := a.decide(ctx, verify.Request{Method: ev.HTTPMethod, Path: ev.Path, Header: h, RequestID: ev.RequestContext.RequestID})
+	d := a.decide(ctx, verify.Request{Method: ev.HTTPMethod, Path: ev.Path, Header: h,
+		URL: restURL(&ev, domain, h), RequestID: ev.RequestContext.RequestID})
 	if d.Status == http.StatusUnauthorized {
 		return events.APIGatewayCustomAuthorizerResponse{}, errUnauthorized
 	}
