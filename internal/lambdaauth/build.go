@@ -88,8 +88,14 @@ func Build(opts BuildOptions) (*Bundle, error) {
 }
 
 // ttlSeconds: the authorizer cache must not keep a decision longer than the policy's own
-// result cache would (cache_ttl), and API Gateway allows at most an hour.
+// result cache would (cache_ttl), and API Gateway allows at most an hour. With DPoP on it is 0:
+// API Gateway would answer a cached decision without calling the authorizer, so a token with
+// no proof, or a captured token and proof replayed, would pass on the cached allow; each
+// request's proof must reach the engine (RFC 9449 §4.3, §11.1).
 func ttlSeconds(p *policy.Policy) int {
+	if p.DPoP != "" && p.DPoP != policy.DPoPOff {
+		return 0
+	}
 	return min(int(p.CacheTTL.Seconds()), maxAuthorizerTTL)
 }
 

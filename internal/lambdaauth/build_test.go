@@ -53,15 +53,18 @@ func TestBuildRefusesWhatLambdaCannotRun(t *testing.T) {
 }
 
 // TestTemplatesKeyTheCacheOnTheRoute: the authorizer cache key holds the method and path, and
-// the TTL is the policy's cache_ttl capped at API Gateway's hour (see templates.go for why).
+// the TTL is the policy's cache_ttl capped at API Gateway's hour (see templates.go for why), and
+// 0 with DPoP on: a cached allow would let a token without its proof, or a replayed proof, pass.
 func TestTemplatesKeyTheCacheOnTheRoute(t *testing.T) {
 	for _, c := range []struct {
 		ttl  time.Duration
+		dpop policy.DPoPMode
 		want int
-	}{{30 * time.Second, 30}, {2 * time.Hour, 3600}} {
-		got := ttlSeconds(&policy.Policy{CacheTTL: c.ttl})
+	}{{30 * time.Second, "", 30}, {2 * time.Hour, policy.DPoPOff, 3600},
+		{30 * time.Second, policy.DPoPAllowed, 0}, {30 * time.Second, policy.DPoPRequired, 0}} {
+		got := ttlSeconds(&policy.Policy{CacheTTL: c.ttl, DPoP: c.dpop})
 		if got != c.want {
-			t.Errorf("cache_ttl %v: authorizer TTL %d, want %d", c.ttl, got, c.want)
+			t.Errorf("cache_ttl %v dpop %q: authorizer TTL %d, want %d", c.ttl, c.dpop, got, c.want)
 		}
 	}
 	for name, body := range map[string]string{"template.yaml": samTemplate("arm64", 30), "main.tf": terraform("arm64", 30)} {
