@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/pingedge/pingedge/internal/devop"
 	"github.com/pingedge/pingedge/internal/dpopkey"
 	"github.com/pingedge/pingedge/internal/edgecases"
 	"github.com/pingedge/pingedge/internal/lambdaauth"
@@ -47,6 +48,24 @@ func dpopEvent(format, domain, token, proof string) map[string]any {
 			"resourcePath": "/{proxy+}", "httpMethod": "GET", "requestId": "r"}}
 }
 
+// boundToken is an engineer's access token from the in-process provider bound (cnf.jkt, RFC
+// 9449 §6.1) to a fresh key, and that key's proof signer.
+func boundToken(t *testing.T, op *devop.Server) (*dpopkey.Signer, string) {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	s, _ := dpopkey.NewSigner(key)
+	tok, err := op.MintAccessToken(map[string]any{"sub": "alice", "aud": op.Audience(), "roles": []string{"engineer"},
+		"cnf": map[string]any{"jkt": s.JKT()}}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, tok
+}
+
+func dpopPolicy(op *devop.Server) string {
+	return fmt.Sprintf(edgecases.Policy, op.Issuer()) + "\ndpop: required\n"
+}
+
 // allowed says whether the authorizer's answer lets the request through.
 func allowed(t *testing.T, a *lambdaauth.Authorizer, ev map[string]any) bool {
 	t.Helper()
@@ -69,15 +88,9 @@ func allowed(t *testing.T, a *lambdaauth.Authorizer, ev map[string]any) bool {
 // denied. The proof is looked up case-insensitively ("dpop" in 2.0, "DPoP" in REST).
 func TestAuthorizerDPoP(t *testing.T) {
 	op := edgecases.StartOP(t)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	s, _ := dpopkey.NewSigner(key)
-	tok, err := op.MintAccessToken(map[string]any{"sub": "alice", "aud": op.Audience(), "roles": []string{"engineer"},
-		"cnf": map[string]any{"jkt": s.JKT()}}, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, tok := boundToken(t, op)
 	pf := filepath.Join(t.TempDir(), "policy.yaml")
-	if err := os.WriteFile(pf, []byte(fmt.Sprintf(edgecases.Policy, op.Issuer())+"\ndpop: required\n"), 0o600); err != nil {
+	if err := os.WriteFile(pf, []byte(dpopPolicy(op)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	a, err := lambdaauth.Setup(context.Background(), lambdaauth.Options{Stdout: io.Discard, Stderr: io.Discard,
@@ -132,5 +145,40 @@ func TestAuthorizerDPoP(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDPoPUnderEmulator: the built bootstrap under the Runtime Interface Emulator (the events as
+// JSON over the Runtime API, as Lambda delivers them) allows a bound token with a valid proof
+// in both formats and denies it without a proof, with the proof replayed, or with a proof for
+// another path.
+func TestDPoPUnderEmulator(t *testing.T) {
+	op := edgecases.StartOP(t)
+	s, tok := boundToken(t, op)
+	e := startRIE(t, buildFunction(t, dpopPolicy(op)))
+	const domain = "abcdef1234.execute-api.eu-west-1.amazonaws.com"
+	for _, format := range []string{"http-api-2.0", "rest-request"} {
+		stage := map[string]string{"http-api-2.0": "", "rest-request": "/prod"}[format]
+		proof := func(path string) string {
+			p, err := s.Proof("GET", "https://"+domain+stage+path, tok, "", time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		good := proof("/api/items")
+		for _, c := range []struct {
+			name, proof string
+			allow       bool
+		}{{"valid proof", good, true}, {"no proof", "", false}, {"replayed proof", good, false},
+			{"another path", proof("/api/other"), false}} {
+			got, _ := e.invoke(t, dpopEvent(format, domain, tok, c.proof))
+			doc, _ := got["policyDocument"].(map[string]any)
+			st, _ := doc["Statement"].([]any)
+			allow := got["isAuthorized"] == true || len(st) == 1 && st[0].(map[string]any)["Effect"] == "Allow"
+			if allow != c.allow {
+				t.Errorf("%s %s: allowed %v, want %v (%v)", format, c.name, allow, c.allow, got)
+			}
+		}
 	}
 }
