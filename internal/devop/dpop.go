@@ -120,18 +120,12 @@ func (s *Server) checkProof(proof, method, url string) (string, error) {
 // writeDPoPTokenResponse passes the op's answer on, with token_type DPoP in a successful one
 // (RFC 9449 §5): the op writes Bearer, and a client that asked for DPoP must see DPoP.
 func writeDPoPTokenResponse(w http.ResponseWriter, buf *bufferWriter) {
-	body := buf.body.Bytes()
-	var doc map[string]any
-	if buf.status == http.StatusOK && json.Unmarshal(body, &doc) == nil && doc["access_token"] != nil {
-		doc["token_type"] = "DPoP"
-		if b, err := json.Marshal(doc); err == nil {
-			body = b
+	body := buf.amendJSON(func(doc map[string]any) bool {
+		if doc["access_token"] == nil {
+			return false
 		}
-	}
-	for k, v := range buf.header {
-		w.Header()[k] = v
-	}
-	w.Header().Del("Content-Length")
-	w.WriteHeader(buf.status)
-	_, _ = w.Write(bytes.TrimSpace(body))
+		doc["token_type"] = "DPoP"
+		return true
+	})
+	buf.replay(w, bytes.TrimSpace(body))
 }

@@ -150,21 +150,11 @@ func (s *Server) decorate(next http.Handler) http.Handler {
 func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	buf := &bufferWriter{header: http.Header{}, status: http.StatusOK}
 	next.ServeHTTP(buf, r)
-	body := buf.body.Bytes()
-	var doc map[string]any
-	if buf.status == http.StatusOK && json.Unmarshal(body, &doc) == nil {
+	buf.replay(w, buf.amendJSON(func(doc map[string]any) bool {
 		doc["authorization_response_iss_parameter_supported"] = true
 		doc["dpop_signing_alg_values_supported"] = []string{"ES256", "ES384", "RS256", "PS256", "EdDSA"} // RFC 9449 §5.1
-		if b, err := json.Marshal(doc); err == nil {
-			body = b
-		}
-	}
-	for k, v := range buf.header {
-		w.Header()[k] = v
-	}
-	w.Header().Del("Content-Length")
-	w.WriteHeader(buf.status)
-	_, _ = w.Write(body)
+		return true
+	}))
 }
 
 // bufferWriter collects a response so it can be amended.
@@ -177,6 +167,31 @@ type bufferWriter struct {
 func (b *bufferWriter) Header() http.Header         { return b.header }
 func (b *bufferWriter) WriteHeader(code int)        { b.status = code }
 func (b *bufferWriter) Write(p []byte) (int, error) { return b.body.Write(p) }
+
+// amendJSON returns the collected body with amend applied to its JSON object, re-encoded, when
+// the answer is a 200 whose body is an object and amend reports a change; otherwise the body
+// as the op wrote it.
+func (b *bufferWriter) amendJSON(amend func(doc map[string]any) bool) []byte {
+	body := b.body.Bytes()
+	var doc map[string]any
+	if b.status != http.StatusOK || json.Unmarshal(body, &doc) != nil || !amend(doc) {
+		return body
+	}
+	if out, err := json.Marshal(doc); err == nil {
+		return out
+	}
+	return body
+}
+
+// replay sends the collected answer on with body in place of the op's (its length may differ).
+func (b *bufferWriter) replay(w http.ResponseWriter, body []byte) {
+	for k, v := range b.header {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(b.status)
+	_, _ = w.Write(body)
+}
 
 // issRedirectWriter appends iss to the redirect back to the client
 // (RFC 9207 §2), on success and error responses alike.
