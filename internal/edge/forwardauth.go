@@ -18,8 +18,11 @@ func (s *Server) serveForwardAuth(w http.ResponseWriter, r *http.Request) {
 	o := s.original(r)
 	var d verify.Decision
 	if o.refusal == "" {
-		d = eng.Decide(r.Context(), verify.Request{Method: o.method, Path: o.target, Header: r.Header, RequestID: rid,
-			URL: s.forwardAuthURL(r, o.target)})
+		req := verify.Request{Method: o.method, Path: o.target, Header: r.Header, RequestID: rid}
+		if eng.Policy().DPoPEnabled() { // the URL is only a proof's htu
+			req.URL = s.forwardAuthURL(r, o.target)
+		}
+		d = eng.Decide(r.Context(), req)
 	} else {
 		// The query stays out of the audit, as in every decision: it may carry a token.
 		path, _, _ := strings.Cut(o.target, "?")

@@ -35,8 +35,11 @@ func (g *Gate) Check(w http.ResponseWriter, r *http.Request) *Pass {
 	idHeader := http.CanonicalHeaderKey(eng.Policy().RequestIDHeader) // the policy may spell it in any case
 	rid := verify.RequestID(r.Header.Get(idHeader))
 	raw := r.URL.EscapedPath()
-	d := eng.Decide(r.Context(), verify.Request{Method: r.Method, Path: raw, Header: r.Header, RequestID: rid,
-		URL: RequestURL(r, raw)})
+	req := verify.Request{Method: r.Method, Path: raw, Header: r.Header, RequestID: rid}
+	if eng.Policy().DPoPEnabled() { // only a proof's htu needs the URL: no string built per request otherwise
+		req.URL = RequestURL(r, raw)
+	}
+	d := eng.Decide(r.Context(), req)
 	if g.Audit != nil {
 		g.Audit(d.Audit)
 	}

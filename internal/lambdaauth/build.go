@@ -93,7 +93,7 @@ func Build(opts BuildOptions) (*Bundle, error) {
 // no proof, or a captured token and proof replayed, would pass on the cached allow; each
 // request's proof must reach the engine (RFC 9449 §4.3, §11.1).
 func ttlSeconds(p *policy.Policy) int {
-	if p.DPoP != "" && p.DPoP != policy.DPoPOff {
+	if p.DPoPEnabled() {
 		return 0
 	}
 	return min(int(p.CacheTTL.Seconds()), maxAuthorizerTTL)

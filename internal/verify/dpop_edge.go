@@ -19,7 +19,7 @@ type dpopState struct {
 
 func newDPoPState(e *Engine) (*dpopState, error) {
 	p := e.policy
-	if p.DPoP == policy.DPoPOff {
+	if !p.DPoPEnabled() {
 		return nil, nil
 	}
 	s := &dpopState{mode: p.DPoP, cfg: dpop.Config{Algorithms: p.Algorithms, Lifetime: p.DPoPProofLifetime,

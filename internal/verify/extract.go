@@ -31,7 +31,7 @@ func extractCredential(h map[string][]string, p *policy.Policy) (string, string)
 		switch {
 		case strings.EqualFold(scheme, "Bearer"):
 			return tok, "Bearer"
-		case strings.EqualFold(scheme, "DPoP") && p != nil && p.DPoP != "" && p.DPoP != policy.DPoPOff:
+		case strings.EqualFold(scheme, "DPoP") && p != nil && p.DPoPEnabled():
 			return tok, "DPoP"
 		}
 		return "", ""

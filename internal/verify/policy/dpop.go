@@ -22,6 +22,9 @@ const (
 	DefaultDPoPReplayCache   = 100000
 )
 
+// DPoPEnabled reports whether requests are checked for DPoP at all (allowed or required).
+func (p *Policy) DPoPEnabled() bool { return p.DPoP == DPoPAllowed || p.DPoP == DPoPRequired }
+
 // validateDPoP fills the DPoP defaults and checks the fields.
 func (p *Policy) validateDPoP() error {
 	switch p.DPoP {

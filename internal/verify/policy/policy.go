@@ -289,7 +289,7 @@ func (p *Policy) StripHeaders() []string {
 	if !p.KeepMethodOverride {
 		out = append(out, MethodOverrideHeaders()...)
 	}
-	if p.DPoP == DPoPAllowed || p.DPoP == DPoPRequired {
+	if p.DPoPEnabled() {
 		// The proof was for the edge (RFC 9449 §4.3): the origin, its logs and anything behind
 		// it have no use for it, and a copy is one more thing to replay at another replica.
 		out = append(out, "Dpop")
