@@ -3,12 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pingedge/pingedge/internal/config"
 	"github.com/pingedge/pingedge/internal/doctor"
 	"github.com/pingedge/pingedge/internal/ui"
 )
@@ -57,18 +59,30 @@ func doctorRun(ctx context.Context, opts *DoctorOptions) error {
 	return nil
 }
 
+// doctorEnv loads what the checks need. An unsafe state directory stops every other command
+// (Factory.Paths); doctor carries the error into its report instead, so the user sees it beside
+// the other checks with the command that fixes it.
 func doctorEnv(opts *DoctorOptions) (doctor.Env, error) {
 	f := opts.f
-	file, name, paths, err := f.LoadConfig()
+	paths, err := config.ResolvePaths(f.Global.Config, f.Getenv)
 	if err != nil {
 		return doctor.Env{}, err
 	}
+	stateErr := config.PrepareStateDir(paths)
+	if stateErr != nil && !errors.Is(stateErr, config.ErrUnsafeState) {
+		return doctor.Env{}, stateErr
+	}
+	file, err := config.Load(paths.ConfigFile)
+	if err != nil {
+		return doctor.Env{}, err
+	}
+	name := file.ProfileName(f.Global.Profile, f.Getenv)
 	prof, _ := file.Effective(name, f.Getenv)
 	env := doctor.Env{
 		GOOS: runtime.GOOS, Getenv: f.Getenv, ReadFile: os.ReadFile,
 		Stat: func(p string) error { _, err := os.Stat(p); return err },
 		UID:  os.Getuid(), HTTP: f.HTTP, Now: f.Now, Keyring: f.Keyring,
-		Profile: name, Issuer: prof.Issuer, StateDir: paths.StateDir,
+		Profile: name, Issuer: prof.Issuer, StateDir: paths.StateDir, StateDirErr: stateErr,
 	}
 	if opts.Issuer != "" {
 		env.Issuer = opts.Issuer

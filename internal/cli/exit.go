@@ -57,6 +57,13 @@ var classifiers = []classifier{
 		return 0, "", false
 	},
 	func(err error) (int, string, bool) {
+		// before ErrInvalid, which it wraps: the config file is not what needs fixing
+		if errors.Is(err, config.ErrUnsafeState) {
+			return ExitUsage, "run the command above; pingedge doctor lists every such problem (docs/security.md)", true
+		}
+		return 0, "", false
+	},
+	func(err error) (int, string, bool) {
 		if errors.Is(err, config.ErrInvalid) {
 			return ExitUsage, "fix the config file (reference: docs/config.md)", true
 		}

@@ -79,12 +79,16 @@ func CheckPrivateDir(dir string) error {
 		}
 	}
 	if uid, ok := ownerUID(fi); ok && uid != os.Getuid() {
-		return fmt.Errorf("%w: the state directory %s belongs to user id %d, not to you (%d): run sudo chown -R %d %s && chmod 700 %s",
-			ErrUnsafeState, dir, uid, os.Getuid(), os.Getuid(), dir, dir)
+		return &UnsafeError{
+			Problem: fmt.Sprintf("the state directory %s belongs to user id %d, not to you (%d)", dir, uid, os.Getuid()),
+			Fix:     fmt.Sprintf("sudo chown -R %d %s && chmod 700 %s", os.Getuid(), dir, dir),
+		}
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("%w: the state directory %s is writable by group or others (mode %v): run chmod 700 %s",
-			ErrUnsafeState, dir, fi.Mode().Perm(), dir)
+		return &UnsafeError{
+			Problem: fmt.Sprintf("the state directory %s is writable by group or others (mode %v)", dir, fi.Mode().Perm()),
+			Fix:     "chmod 700 " + dir,
+		}
 	}
 	return nil
 }
@@ -96,12 +100,16 @@ func CheckPrivateFile(path string, fi fs.FileInfo) error {
 		return nil
 	}
 	if uid, ok := ownerUID(fi); ok && uid != os.Getuid() {
-		return fmt.Errorf("%w: %s belongs to user id %d, not to you (%d): run rm %s, then log in again",
-			ErrUnsafeState, path, uid, os.Getuid(), path)
+		return &UnsafeError{
+			Problem: fmt.Sprintf("%s belongs to user id %d, not to you (%d)", path, uid, os.Getuid()),
+			Fix:     "rm " + path + ", then log in again",
+		}
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("%w: %s is readable or writable by others (mode %v): run chmod 600 %s",
-			ErrUnsafeState, path, fi.Mode().Perm(), path)
+		return &UnsafeError{
+			Problem: fmt.Sprintf("%s is readable or writable by others (mode %v)", path, fi.Mode().Perm()),
+			Fix:     "chmod 600 " + path,
+		}
 	}
 	return nil
 }
@@ -109,3 +117,17 @@ func CheckPrivateFile(path string, fi fs.FileInfo) error {
 // ErrUnsafeState marks a state directory or file with unsafe ownership or modes (exit 2: the
 // machine's configuration, not the network or the issuer, is at fault).
 var ErrUnsafeState = fmt.Errorf("%w: unsafe permissions", ErrInvalid)
+
+// UnsafeError is ErrUnsafeState with its parts apart, so `pingedge doctor` can show the problem
+// and the command that fixes it on their own lines. Its text is what the other commands print.
+type UnsafeError struct {
+	Problem string // what is wrong, naming the path
+	Fix     string // the shell command that repairs it
+}
+
+func (e *UnsafeError) Error() string {
+	return ErrUnsafeState.Error() + ": " + e.Problem + ": run " + e.Fix
+}
+
+// Unwrap makes errors.Is(err, ErrUnsafeState) (and so ErrInvalid: exit 2) hold.
+func (e *UnsafeError) Unwrap() error { return ErrUnsafeState }

@@ -49,7 +49,11 @@ type Env struct {
 	Profile  string
 	Issuer   string // empty: the issuer checks are skipped
 	StateDir string
-	Store    credstore.Store // the profile's credential store, for the token-state check
+	// StateDirErr is why the state directory may not be used (another user owns it, or group or
+	// others can write it: config.PrepareStateDir). Every other command stops on it; doctor lists
+	// it with the fix and runs the checks that do not read the directory.
+	StateDirErr error
+	Store       credstore.Store // the profile's credential store, for the token-state check
 }
 
 // MaxSkew is the clock difference the verifier tolerates by default (the policy's leeway).
@@ -57,7 +61,7 @@ const MaxSkew = 30 * time.Second
 
 // Run performs every check in order.
 func Run(ctx context.Context, env Env) []Check {
-	checks := []Check{checkStore(ctx, env), checkBrowser(env)}
+	checks := []Check{checkStateDir(env), checkStore(ctx, env), checkBrowser(env)}
 	checks = append(checks, checkIssuer(ctx, env)...)
 	checks = append(checks, checkProxy(env), checkCA(env), checkToken(ctx, env))
 	return checks

@@ -3,11 +3,13 @@ package doctor
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/pingedge/pingedge/internal/config"
 	"github.com/pingedge/pingedge/internal/login"
 	"golang.org/x/net/http/httpproxy"
 )
@@ -91,8 +93,27 @@ func checkCA(env Env) Check {
 	return c
 }
 
+// checkStateDir reports whether the state directory, where sessions and cached access tokens
+// live, is private to the user (docs/security.md, "state directory").
+func checkStateDir(env Env) Check {
+	c := Check{Name: "state directory", Status: Pass, Detail: env.StateDir + " (private to you)"}
+	if env.StateDirErr == nil {
+		return c
+	}
+	c.Status, c.Detail = Fail, env.StateDirErr.Error()
+	var unsafe *config.UnsafeError
+	if errors.As(env.StateDirErr, &unsafe) {
+		c.Detail, c.Fix = unsafe.Problem+": pingedge will not read or write it", unsafe.Fix
+	}
+	return c
+}
+
 func checkToken(ctx context.Context, env Env) Check {
 	c := Check{Name: "session"}
+	if env.StateDirErr != nil {
+		c.Status, c.Detail = Skip, "not read: the state directory is not safe to use (see above)"
+		return c
+	}
 	sess, err := login.LoadSession(env.StateDir, env.Profile)
 	if err != nil || sess == nil {
 		c.Status, c.Detail = Warn, fmt.Sprintf("profile %q is not logged in", env.Profile)
