@@ -37,6 +37,10 @@ type StatusInfo struct {
 	Store        string    `json:"store"`
 	StoreDetail  string    `json:"store_detail,omitempty"`
 	RefreshToken bool      `json:"refresh_token_stored"`
+	// Unchecked lists endpoints of the session file that are not on the issuer's origin: they are
+	// checked against the issuer's discovery before anything is sent there (a planted or edited
+	// session file is ignored then), which status, contacting no one, has not done.
+	Unchecked []string `json:"unchecked_endpoints,omitempty"`
 }
 
 // profileState reads one profile's session and credential store without contacting the issuer.
@@ -62,6 +66,7 @@ func (f *Factory) profileState(ctx context.Context, file *config.File, name stri
 		Profile: name, Issuer: sess.Issuer, Subject: sess.Subject, Username: sess.Username,
 		Scopes: sess.Scopes, AccessExpiry: sess.Access.Expiry, LoggedInAt: sess.LoggedInAt,
 		Store: store.Kind(), StoreDetail: store.Describe(), RefreshToken: err == nil,
+		Unchecked: sess.OffOriginEndpoints(),
 	}
 	info.State = tokenState(sess.Access.Value.Empty(), sess.Access.Expiry, info.RefreshToken, f.Now())
 	return info, nil

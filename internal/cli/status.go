@@ -135,6 +135,10 @@ func renderStatus(f *Factory, in StatusInfo, now time.Time) {
 	if in.Store == credstore.KindFile {
 		fmt.Fprintf(f.IO.ErrOut, "%s profile %s keeps its refresh token in a plain-text file (store: file)\n", f.ErrStyles().Warn.Render("note:"), in.Profile)
 	}
+	for _, e := range in.Unchecked {
+		fmt.Fprintf(f.IO.ErrOut, "%s profile %s: the session file names endpoint %s, not on its issuer's origin; it is used only if the issuer's discovery document names it (if you did not log in to this issuer, run pingedge logout --profile %s)\n",
+			f.ErrStyles().Warn.Render("warning:"), in.Profile, ui.Sanitize(e), in.Profile)
+	}
 }
 
 // accessInWords describes the token in the terms `pingedge token` acts on.

@@ -25,6 +25,11 @@ func (s *Session) foreignEndpoints() []string {
 	return out
 }
 
+// OffOriginEndpoints lists the session's endpoints that are not on its issuer's origin. Such a
+// session is used only after the issuer's discovery document names them (Source.trust); `status`,
+// which contacts no one, says so rather than present the session as an ordinary one.
+func (s *Session) OffOriginEndpoints() []string { return s.foreignEndpoints() }
+
 func originOf(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
