@@ -101,3 +101,49 @@ func call(t *testing.T, url string, h map[string]string) (*http.Response, string
 	}
 	return resp, string(b)
 }
+
+// TestMiddlewareDPoPPublicURL: a service behind a TLS-terminating balancer sets PublicURL; a
+// proof for that https URL passes, one for the http URL the service itself sees, or for a host
+// named in X-Forwarded-Host, is refused. A PublicURL with a path is a configuration error.
+func TestMiddlewareDPoPPublicURL(t *testing.T) {
+	op := edgecases.StartOP(t)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	s, _ := dpopkey.NewSigner(key)
+	tok, err := op.MintAccessToken(map[string]any{"sub": "alice", "aud": op.Audience(), "roles": []string{"engineer"},
+		"cnf": map[string]any{"jkt": s.JKT()}}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol := []byte(fmt.Sprintf(edgecases.Policy, op.Issuer()) + "\ndpop: required\n")
+	if _, err := edgeauth.New(edgeauth.Config{Policy: pol, PublicURL: "https://api.example.com/v1"}); err == nil || !strings.Contains(err.Error(), "PublicURL") {
+		t.Errorf("a public URL with a path: %v", err)
+	}
+	m, err := edgeauth.New(edgeauth.Config{Policy: pol, PublicURL: "https://api.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(m.Handler(echo(t)))
+	t.Cleanup(ts.Close)
+	for _, row := range []struct {
+		htu  string
+		h    map[string]string
+		want int
+	}{
+		{"https://api.example.com/api/items", nil, 200},
+		{ts.URL + "/api/items", nil, 401},
+		{"http://api.example.com/api/items", nil, 401},
+		{"https://evil.example/api/items", map[string]string{"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}, 401},
+	} {
+		p, err := s.Proof("GET", row.htu, tok, "", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := map[string]string{"Authorization": "DPoP " + tok, "DPoP": p}
+		for k, v := range row.h {
+			h[k] = v
+		}
+		if resp, body := call(t, ts.URL+"/api/items", h); resp.StatusCode != row.want {
+			t.Errorf("proof for %s: %d, want %d (%s)", row.htu, resp.StatusCode, row.want, body)
+		}
+	}
+}

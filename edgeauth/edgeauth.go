@@ -23,6 +23,11 @@ type Config struct {
 	Logger *slog.Logger
 	// HTTPClient fetches discovery and the JWKS. Nil: a client with a 10 s timeout.
 	HTTPClient *http.Client
+	// PublicURL is the scheme and host clients call ("https://api.example.com"), for DPoP
+	// proofs' htu when a load balancer in front terminates TLS: the service then sees http
+	// and perhaps an internal host, neither of which the client signed. Empty: the request's
+	// own scheme and Host. X-Forwarded-Proto/Host are never read.
+	PublicURL string
 }
 
 // Middleware decides requests with one policy. Safe for concurrent use.
@@ -50,12 +55,18 @@ func New(cfg Config) (*Middleware, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
 	}
+	var pub string
+	if cfg.PublicURL != "" {
+		if pub, err = edgehttp.ParsePublicURL(cfg.PublicURL); err != nil {
+			return nil, fmt.Errorf("edgeauth: Config.PublicURL: %w", err)
+		}
+	}
 	m := &Middleware{log: log}
 	m.eng, err = verify.NewEngine(p, verify.EngineOptions{Fetcher: &keyset.HTTPFetcher{Client: hc}, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("edgeauth: policy: %w", err)
 	}
-	m.gate = edgehttp.Gate{Engine: func() *verify.Engine { return m.eng }, Audit: m.audit}
+	m.gate = edgehttp.Gate{Engine: func() *verify.Engine { return m.eng }, Audit: m.audit, PublicOrigin: pub}
 	return m, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pingedge/pingedge/internal/edge"
+	"github.com/pingedge/pingedge/internal/edgehttp"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
 
@@ -40,6 +41,7 @@ type EdgeServeOptions struct {
 	OpsListen      string
 	Origin         string
 	ForwardAuth    string
+	PublicURL      string
 	TrustedProxies []string
 	ReloadInterval time.Duration
 }
@@ -63,11 +65,17 @@ X-Forwarded-Method/-Uri, envoy its own request line. A request that also carries
 proxy's headers, or two copies, is refused (400; 403 for nginx) and audited: those came from
 the client.
 
+With DPoP (docs/dpop.md), a proof names the URL the client called. The gateway takes it from
+the request it received, which behind a TLS-terminating load balancer is http and maybe an
+internal host: pass --public-url https://api.example.com, the scheme and host clients call.
+X-Forwarded-Proto/Host are never read in gateway mode.
+
 One audit JSON line per request goes to stdout; logs go to stderr. /healthz, /readyz and /metrics
 are served on --listen, or on --ops-listen when given. The policy reloads on SIGHUP and when the
 file changes; a policy that does not load is logged and the last good one stays in force.`,
 		Example: `  pingedge edge serve --policy policy.yaml --origin http://127.0.0.1:3000 --listen :8000
-  pingedge edge serve --policy policy.yaml --forward-auth nginx --listen 127.0.0.1:9000`,
+  pingedge edge serve --policy policy.yaml --forward-auth nginx --listen 127.0.0.1:9000
+  pingedge edge serve --policy policy.yaml --origin http://127.0.0.1:3000 --public-url https://api.example.com`,
 		Args: usageArgs(forwardAuthArgs(opts)),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
@@ -89,6 +97,7 @@ file changes; a policy that does not load is logged and the last good one stays 
 	fl.StringVar(&opts.OpsListen, "ops-listen", "", "serve /healthz, /readyz and /metrics here instead of on --listen")
 	fl.StringVar(&opts.Origin, "origin", "", "gateway mode: the API to pass allowed requests to")
 	fl.StringVar(&opts.ForwardAuth, "forward-auth", "", "forward-auth mode for the proxy in front: "+edge.ProxyChoices)
+	fl.StringVar(&opts.PublicURL, "public-url", "", "DPoP: the scheme and host clients call (https://api.example.com), when a load balancer or proxy in front terminates TLS")
 	fl.StringSliceVar(&opts.TrustedProxies, "trusted-proxies", []string{"127.0.0.0/8", "::1/128"},
 		"proxies whose X-Forwarded-*/X-Original-* headers are believed (CIDRs or addresses)")
 	fl.DurationVar(&opts.ReloadInterval, "reload-interval", edge.DefaultReloadInterval, "how often to check the policy file for changes (0 turns it off)")
@@ -152,6 +161,13 @@ func edgeOptions(f *Factory, opts *EdgeServeOptions) (edge.Options, error) {
 			return eo, usageError("--origin %q: give an http(s) URL such as http://127.0.0.1:3000", opts.Origin)
 		}
 		eo.Origin = u
+	}
+	if opts.PublicURL != "" {
+		pub, err := edgehttp.ParsePublicURL(opts.PublicURL)
+		if err != nil {
+			return eo, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--public-url: %w", err)}
+		}
+		eo.PublicURL = pub
 	}
 	tp, err := edge.ParseTrustedProxies(opts.TrustedProxies)
 	if err != nil {

@@ -27,9 +27,9 @@ func dpopSigner(t *testing.T) *dpopkey.Signer {
 	return s
 }
 
-// dpopEdge starts forward-auth for proxy with dpop: required (plus extra policy lines) and
+// dpopPolicy writes a policy with dpop: required (plus extra lines) for a fresh provider and
 // mints a token bound to s.
-func dpopEdge(t *testing.T, proxy Proxy, s *dpopkey.Signer, extra string) (string, *running) {
+func dpopPolicy(t *testing.T, s *dpopkey.Signer, extra string) (tok, path string) {
 	t.Helper()
 	op := startOP(t)
 	tok, err := op.MintAccessToken(map[string]any{"sub": "alice", "aud": op.Audience(), "roles": []string{"engineer"},
@@ -37,8 +37,16 @@ func dpopEdge(t *testing.T, proxy Proxy, s *dpopkey.Signer, extra string) (strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "policy.yaml")
+	path = filepath.Join(t.TempDir(), "policy.yaml")
 	writeFile(t, path, strings.Replace(testPolicy, "%s", op.Issuer(), 1)+"dpop: required\n"+extra)
+	return tok, path
+}
+
+// dpopEdge starts forward-auth for proxy with dpop: required (plus extra policy lines) and
+// mints a token bound to s.
+func dpopEdge(t *testing.T, proxy Proxy, s *dpopkey.Signer, extra string) (string, *running) {
+	t.Helper()
+	tok, path := dpopPolicy(t, s, extra)
 	return tok, startEdge(t, Options{PolicyFile: path, ForwardAuth: proxy})
 }
 

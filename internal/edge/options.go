@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pingedge/pingedge/internal/edgehttp"
 	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
 )
@@ -23,6 +24,12 @@ type Options struct {
 	// ForwardAuth is forward-auth mode: answer 200/401/403 for this proxy in front, believing
 	// only the headers it sets itself (see Proxy).
 	ForwardAuth Proxy
+
+	// PublicURL is the scheme and host clients address ("https://api.example.com"), for a DPoP
+	// proof's htu when the request arrives through a TLS-terminating load balancer (gateway)
+	// or a proxy whose X-Forwarded-Proto/Host do not say it (forward-auth). "" reads them from
+	// the request: the gateway's own scheme and the Host sent, or the trusted proxy's headers.
+	PublicURL string
 
 	// TrustedProxies are the peers whose X-Forwarded-*/X-Original-* headers name the request
 	// being authorized; nil means loopback only (DefaultTrustedProxies).
@@ -95,6 +102,13 @@ func (o *Options) check() error {
 		if _, err := ParseProxy(string(o.ForwardAuth)); err != nil {
 			return err
 		}
+	}
+	if o.PublicURL != "" {
+		pub, err := edgehttp.ParsePublicURL(o.PublicURL)
+		if err != nil {
+			return err
+		}
+		o.PublicURL = pub
 	}
 	if o.Origin != nil && (o.Origin.Scheme != "http" && o.Origin.Scheme != "https" || o.Origin.Host == "") {
 		return fmt.Errorf("origin %q must be an http(s) URL with a host", o.Origin.Redacted())

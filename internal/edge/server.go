@@ -40,7 +40,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	if opts.Origin != nil {
-		s.gate = &edgehttp.Gate{Engine: s.policy.engine, Audit: s.audit.write}
+		s.gate = &edgehttp.Gate{Engine: s.policy.engine, Audit: s.audit.write, PublicOrigin: opts.PublicURL}
 		s.proxy = s.newProxy()
 	}
 	return s, nil

@@ -15,6 +15,10 @@ type Gate struct {
 	Engine func() *verify.Engine
 	// Audit receives every decision's record; nil drops them.
 	Audit func(verify.AuditRecord)
+	// PublicOrigin, when set (ParsePublicURL), is the scheme and authority clients address,
+	// for a DPoP proof's htu: behind a TLS-terminating load balancer the request arrives as
+	// http, for an internal host, and neither is what the client signed. "" uses the request.
+	PublicOrigin string
 }
 
 // Pass is what an allowed request needs to be rewritten for the origin (not the whole
@@ -37,7 +41,7 @@ func (g *Gate) Check(w http.ResponseWriter, r *http.Request) *Pass {
 	raw := r.URL.EscapedPath()
 	req := verify.Request{Method: r.Method, Path: raw, Header: r.Header, RequestID: rid}
 	if eng.Policy().DPoPEnabled() { // only a proof's htu needs the URL: no string built per request otherwise
-		req.URL = RequestURL(r, raw)
+		req.URL = g.requestURL(r, raw)
 	}
 	d := eng.Decide(r.Context(), req)
 	if g.Audit != nil {
@@ -65,6 +69,15 @@ func RequestURL(r *http.Request, rawPath string) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host + rawPath
+}
+
+// requestURL is the htu a proof must name: the public origin when one is configured (the
+// request's own scheme and Host are then not read at all), else RequestURL.
+func (g *Gate) requestURL(r *http.Request, rawPath string) string {
+	if g.PublicOrigin != "" {
+		return g.PublicOrigin + rawPath
+	}
+	return RequestURL(r, rawPath)
 }
 
 // RewritePath gives u the path the rules matched, not the raw one: an origin that normalises
