@@ -1,0 +1,53 @@
+package dpopkey
+
+import (
+	"encoding/json"
+	"errors"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// errSignature is a signature crypto/ecdsa returned that is not an ECDSA-Sig-Value for P-256:
+// it cannot happen with the standard library, and a proof is never sent with a broken one.
+var errSignature = errors.New("dpop proof signature: not a P-256 ECDSA-Sig-Value")
+
+// rawSignature turns an ECDSA-Sig-Value, SEQUENCE { r INTEGER, s INTEGER } in DER (RFC 3279
+// §2.2.3), into the fixed 64-byte r ‖ s that ES256 uses (RFC 7518 §3.4). r and s must be
+// positive and minimally encoded, fit in 32 bytes, and nothing may follow them.
+func rawSignature(der []byte) ([64]byte, error) {
+	var out [64]byte
+	var seq cryptobyte.String
+	in := cryptobyte.String(der)
+	if !in.ReadASN1(&seq, asn1.SEQUENCE) || !in.Empty() {
+		return out, errSignature
+	}
+	for i := range 2 {
+		var n []byte // big-endian, no leading zero
+		if !seq.ReadASN1Integer(&n) || len(n) > 32 || (len(n) == 1 && n[0] == 0) {
+			return out, errSignature
+		}
+		copy(out[32*i+32-len(n):32*i+32], n)
+	}
+	if !seq.Empty() {
+		return out, errSignature
+	}
+	return out, nil
+}
+
+// appendJSONString appends s as a JSON string exactly as json.Marshal writes it. Methods, URLs
+// (the tunnel's are already percent-encoded), hashes and server nonces are printable ASCII
+// without quotes, backslashes or HTML's <>&, so they are copied between quotes; anything else
+// takes json.Marshal's path, which escapes it. FuzzAppendJSONString holds the equality.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			j, _ := json.Marshal(s) // a string always marshals
+			return append(b, j...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
