@@ -12,8 +12,13 @@ import (
 
 // DPoP (RFC 9449, docs/dpop.md): with Options.DPoP set, the token goes out as
 // `Authorization: DPoP <token>` with a fresh proof per request, signed for the method and the
-// upstream URL the tunnel actually calls (htu, without query), the token's hash (ath) and the
-// resource server's latest nonce. A proof is one ECDSA P-256 signature, tens of microseconds.
+// upstream URL the tunnel actually calls (htu, without query), the token's hash (ath, computed
+// once per token with its Authorization value) and the resource server's latest nonce. A proof
+// is one ECDSA P-256 signature, tens of microseconds; the rest of it costs about a microsecond
+// (docs/performance.md, "DPoP in the tunnel").
+
+// dpopScheme is the Authorization scheme for a DPoP-bound token (RFC 9449 §7.1).
+const dpopScheme = "DPoP "
 
 // dpopState is the tunnel's DPoP side: the key and the last nonce a resource server sent.
 type dpopState struct {
@@ -22,14 +27,19 @@ type dpopState struct {
 	nonce  atomic.Pointer[string] // the last DPoP-Nonce (RFC 9449 §9), shared by all upstreams
 }
 
-// sign puts a proof for out on it. authz is "DPoP <token>". A failure to sign (no randomness)
-// leaves the request without a proof: the upstream then refuses it, nothing leaks.
-func (d *dpopState) sign(out *http.Request, authz string) {
+// sign puts a proof for out on it. c.authz is "DPoP <token>"; c.ath, when set, is the token's
+// hash (the retries, which are rare, leave it to be computed here). A failure to sign (no
+// randomness) leaves the request without a proof: the upstream then refuses it, nothing leaks.
+func (d *dpopState) sign(out *http.Request, c credential) {
 	nonce := ""
 	if n := d.nonce.Load(); n != nil {
 		nonce = *n
 	}
-	proof, err := d.signer.Proof(out.Method, htu(out.URL), strings.TrimPrefix(authz, "DPoP "), nonce, d.now())
+	ath := c.ath
+	if ath == "" {
+		ath = dpopkey.TokenHash(strings.TrimPrefix(c.authz, dpopScheme))
+	}
+	proof, err := d.signer.ProofWithHash(out.Method, htu(out.URL), ath, nonce, d.now())
 	if err != nil {
 		delete(out.Header, "Dpop")
 		return
@@ -57,5 +67,5 @@ func (d *dpopState) scheme() string {
 	if d == nil {
 		return "Bearer "
 	}
-	return "DPoP "
+	return dpopScheme
 }

@@ -71,13 +71,13 @@ func (t *Tunnel) serve(w http.ResponseWriter, r *http.Request, g *guard) Entry {
 		return e
 	}
 	e.Route, e.Upstream = route.Prefix, route.Target.Host
-	authz, err := t.keeper.authorization(r.Context())
+	cred, err := t.keeper.authorization(r.Context())
 	if err != nil {
 		e.Refused = "token"
 		t.tokenError(w, r, err)
 		return e
 	}
-	st := &reqState{route: route, authz: authz, origin: origin}
+	st := &reqState{route: route, cred: cred, origin: origin}
 	if r.ContentLength != 0 {
 		r.Body = &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), idle: t.opts.BodyIdleTimeout, st: st}
 	}

@@ -21,7 +21,7 @@ import (
 // reqState travels from the handler to Rewrite and ModifyResponse in the request context.
 type reqState struct {
 	route       *Route
-	authz       string      // "Bearer <token>"
+	cred        credential  // Authorization value (and ath with DPoP)
 	origin      string      // allowed CORS origin to echo, or ""
 	bodyStalled atomic.Bool // the client stopped sending a declared body (see idleBody)
 }
@@ -49,9 +49,9 @@ func (t *Tunnel) newProxy() *httputil.ReverseProxy {
 func (t *Tunnel) rewrite(pr *httputil.ProxyRequest) {
 	st := pr.In.Context().Value(stateKey{}).(*reqState)
 	pr.SetURL(st.route.Target)
-	pr.Out.Header["Authorization"] = []string{st.authz}
+	pr.Out.Header["Authorization"] = []string{st.cred.authz}
 	if t.dpop != nil {
-		t.dpop.sign(pr.Out, st.authz)
+		t.dpop.sign(pr.Out, st.cred)
 	}
 	if !t.opts.ForwardCookies {
 		delete(pr.Out.Header, "Cookie")
@@ -171,7 +171,7 @@ func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// RFC 9449 §9: the resource server wants its nonce in the proof; one retry with it.
 		drain(resp)
 		retry := req.Clone(req.Context())
-		rt.dpop.sign(retry, authz)
+		rt.dpop.sign(retry, credential{authz: authz})
 		return rt.base.RoundTrip(retry)
 	}
 	rejected := secret.String(strings.TrimPrefix(authz, rt.k.scheme))
@@ -181,9 +181,10 @@ func (rt *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	drain(resp)
 	retry := req.Clone(req.Context())
-	retry.Header.Set("Authorization", rt.k.scheme+tok.Value.Reveal())
+	cred := rt.k.credential(tok)
+	retry.Header.Set("Authorization", cred.authz)
 	if rt.dpop != nil {
-		rt.dpop.sign(retry, rt.k.scheme+tok.Value.Reveal())
+		rt.dpop.sign(retry, cred)
 	}
 	return rt.base.RoundTrip(retry)
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pingedge/pingedge/internal/dpopkey"
 	"github.com/pingedge/pingedge/internal/secret"
 )
 
@@ -44,9 +45,15 @@ type held struct {
 	tok    secret.AccessToken
 	from   time.Time
 	jitter float64 // in [0,1): how far ahead of 80 % of the lifetime this token is refreshed
-	// authz is "Bearer <token>" (or "DPoP <token>"), built once per token rather than once per request (a JWT
-	// is about a kilobyte).
-	authz string
+	cred   credential
+}
+
+// credential is what a request carries, computed once per token rather than once per request
+// (a JWT is about a kilobyte): the Authorization value and, with DPoP, the token's hash for
+// every proof's ath (RFC 9449 §4.2).
+type credential struct {
+	authz string // "Bearer <token>" or "DPoP <token>"
+	ath   string // base64url(SHA-256(token)) with DPoP, else ""
 }
 
 func (h *held) tokExpiry() time.Time {
@@ -102,17 +109,26 @@ func (k *keeper) usable(h *held) bool {
 	return h != nil && h.tok.Valid(k.now(), k.margin(h))
 }
 
-// authorization is the Authorization value for one request: the held one when it is usable (the
-// hot path: an atomic load, a clock read, no allocation), else a fetched token's.
-func (k *keeper) authorization(ctx context.Context) (string, error) {
+// authorization is the credential for one request: the held one when it is usable (the hot
+// path: an atomic load, a clock read, no allocation), else a fetched token's.
+func (k *keeper) authorization(ctx context.Context) (credential, error) {
 	if h := k.cur.Load(); k.usable(h) && !k.gone.Load() {
-		return h.authz, nil
+		return h.cred, nil
 	}
 	tok, err := k.fetch(ctx)
 	if err != nil {
-		return "", err
+		return credential{}, err
 	}
-	return k.scheme + tok.Value.Reveal(), nil
+	return k.credential(tok), nil
+}
+
+// credential builds tok's Authorization value, and its ath when the tunnel signs DPoP proofs.
+func (k *keeper) credential(tok secret.AccessToken) credential {
+	c := credential{authz: k.scheme + tok.Value.Reveal()}
+	if k.scheme == dpopScheme {
+		c.ath = dpopkey.TokenHash(tok.Value.Reveal())
+	}
+	return c
 }
 
 func (k *keeper) fetch(ctx context.Context) (secret.AccessToken, error) {
@@ -197,7 +213,7 @@ func (k *keeper) store(tok secret.AccessToken) {
 		if old != nil && (old.tok.Value == tok.Value || older) {
 			return
 		}
-		h := &held{tok: tok, from: from, jitter: k.jitter(), authz: k.scheme + tok.Value.Reveal()}
+		h := &held{tok: tok, from: from, jitter: k.jitter(), cred: k.credential(tok)}
 		if k.cur.CompareAndSwap(old, h) {
 			break
 		}
