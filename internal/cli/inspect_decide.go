@@ -54,7 +54,8 @@ func (o *InspectOptions) check(ctx context.Context, token string) (inspectResult
 		o.RolesClaim = p.RolesClaim
 	}
 	if o.Path != "" {
-		d := engine.Decide(ctx, verify.Request{Method: res.method, Path: o.Path, Token: token})
+		// A DPoP-bound token is decided as the edge receives it, without a proof (verify_dpop.go).
+		d := engine.Decide(ctx, edgeRequest(engine.Policy(), res.method, o.Path, token, res.report.Claims, dpopRequest{}))
 		res.decision = &d
 	}
 	return res, nil
@@ -101,6 +102,8 @@ type decisionJSON struct {
 	Status  int    `json:"status"`
 	Rule    string `json:"rule"`
 	Reason  string `json:"reason,omitempty"`
+	// Challenge is the WWW-Authenticate a refusal carries (for a bound token: invalid_dpop_proof).
+	Challenge string `json:"www_authenticate,omitempty"`
 }
 
 func (r inspectResult) decisionJSON() *decisionJSON {
@@ -108,7 +111,8 @@ func (r inspectResult) decisionJSON() *decisionJSON {
 	if d == nil {
 		return nil
 	}
-	return &decisionJSON{Method: r.method, Path: d.Path, Allowed: d.Allow, Status: d.Status, Rule: d.Rule, Reason: d.Reason}
+	return &decisionJSON{Method: r.method, Path: d.Path, Allowed: d.Allow, Status: d.Status, Rule: d.Rule, Reason: d.Reason,
+		Challenge: d.WWWAuthenticate}
 }
 
 // renderDecision shows the request, the rule that matched, and the verdict the edge would give.
@@ -124,4 +128,10 @@ func renderDecision(w io.Writer, s *ui.Styles, r inspectResult) {
 		return
 	}
 	fmt.Fprintf(w, "  %s %s %d %s\n", s.Mark(false), s.Fail.Render("denied:"), d.Status, ui.Sanitize(d.Reason))
+	if d.WWWAuthenticate != "" {
+		fmt.Fprintf(w, "  WWW-Authenticate: %s\n", ui.Sanitize(d.WWWAuthenticate))
+	}
+	if r.binding != nil && strings.HasPrefix(d.WWWAuthenticate, "DPoP ") {
+		fmt.Fprintf(w, "  %s\n", "the edge needs a DPoP proof with this token; check one: pingedge verify --dpop-proof PROOF --url URL")
+	}
 }

@@ -52,6 +52,11 @@ func TestFlagsMapToOptions(t *testing.T) {
 		t.Errorf("verify: %+v", ver)
 	}
 
+	runMapped(t, NewCmdVerify(f, capture(&ctx, &ver)), &ctx, "--policy", "p.yaml", "--url", "https://api.example.com/x", "--dpop-proof", "PROOF", "TOK")
+	if ver.DPoP.URL != "https://api.example.com/x" || ver.DPoP.Proof != "PROOF" || ver.Path != "" {
+		t.Errorf("verify --url --dpop-proof: %+v", ver)
+	}
+
 	var ins *InspectOptions
 	runMapped(t, NewCmdInspect(f, capture(&ctx, &ins)), &ctx, "--policy", "p.yaml", "--path", "/a", "-")
 	if ins.Engine.Policy != "p.yaml" || ins.Path != "/a" || ins.Method != "GET" || ins.Token != "-" || ins.FromProfile {

@@ -18,7 +18,8 @@ func TestMain(m *testing.M) {
 
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+		Dir:  "testdata/script",
+		Cmds: scriptDPoPCmds(),
 		// [demo]: the binary has `pingedge demo` (built with -tags demo, as pingedge-demo is).
 		Condition: func(cond string) (bool, error) {
 			if cond == "demo" {

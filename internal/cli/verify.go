@@ -28,7 +28,8 @@ type VerifyOptions struct {
 	Engine EngineFlags
 	Method string
 	Path   string
-	Token  string // the argument: a token or "-" for stdin
+	Token  string      // the argument: a token or "-" for stdin
+	DPoP   dpopRequest // --dpop-proof and --url
 
 	methodSet bool
 }
@@ -61,11 +62,16 @@ and iat. With --policy and --path it also decides whether the token may call MET
 with --policy but no --path only the token is checked, and the verdict says no request was
 decided (it is not "allowed").
 
+A DPoP-bound token (cnf.jkt) is decided as the edge would receive it: with the policy's dpop
+allowed or required it needs a proof, so without --dpop-proof it is refused
+(invalid_dpop_proof); --dpop-proof PROOF --url URL checks one for that URL and --method.
+
 The token is the argument, or "-" to read it from stdin. Exit 0: valid (and allowed);
 1: invalid or denied, with the reason; 2: usage or configuration error.`,
 		Example: `  pingedge verify --issuer https://auth.pingone.com/ENV/as --audience https://api.example.com "$TOKEN"
   pingedge token | pingedge verify --policy policy.yaml --method POST --path /admin/users -
-  pingedge verify --policy policy.yaml --jwks ./jwks.json -o json - < token.txt`,
+  pingedge verify --policy policy.yaml --jwks ./jwks.json -o json - < token.txt
+  pingedge verify --policy policy.yaml --method POST --url https://api.example.com/items --dpop-proof "$PROOF" "$TOKEN"`,
 		Args: tokenArg(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Token = args[0]
@@ -79,6 +85,8 @@ The token is the argument, or "-" to read it from stdin. Exit 0: valid (and allo
 	opts.Engine.register(cmd.Flags())
 	cmd.Flags().StringVar(&opts.Method, "method", "GET", "request method to decide (with --path)")
 	cmd.Flags().StringVar(&opts.Path, "path", "", "request path to decide against the policy's rules")
+	cmd.Flags().StringVar(&opts.DPoP.URL, "url", "", "request URL to decide (its path is the path; a DPoP proof's htu is checked against it)")
+	cmd.Flags().StringVar(&opts.DPoP.Proof, "dpop-proof", "", "DPoP proof (the DPoP header's value) sent with the token; needs --url")
 	return cmd
 }
 
@@ -91,6 +99,9 @@ type verifyResult struct {
 	Reason  string         `json:"reason,omitempty"`
 	Kind    string         `json:"error_kind,omitempty"`
 	Claims  map[string]any `json:"claims,omitempty"`
+	// Challenge is the WWW-Authenticate the edge would answer a refused request with.
+	Challenge string    `json:"www_authenticate,omitempty"`
+	DPoP      *dpopView `json:"dpop,omitempty"` // a DPoP-bound token, or a proof given
 	// Note says that a policy was given but no request decided: "valid" is about the token only.
 	Note string `json:"note,omitempty"`
 }
@@ -104,12 +115,16 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
-	if opts.Path == "" && opts.methodSet {
-		return usageError("--method needs --path")
-	}
 	engine, err := opts.Engine.build(opts.f)
 	if err != nil {
 		return err
+	}
+	path, err := dpopFlags(engine.Policy(), opts.Path, &opts.DPoP)
+	if err != nil {
+		return err
+	}
+	if path == "" && opts.methodSet {
+		return usageError("--method needs --path (or --url)")
 	}
 	res := verifyResult{}
 	claims, verr := engine.Verify(ctx, token)
@@ -117,14 +132,18 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 	if claims != nil {
 		res.Claims = claimsMap(claims)
 	}
-	if verr == nil && opts.Path == "" && opts.Engine.Policy != "" {
+	if verr == nil && path == "" && opts.Engine.Policy != "" {
 		res.Note = notDecided
 	}
-	if verr == nil && opts.Path != "" {
-		d := engine.Decide(ctx, verify.Request{Method: opts.Method, Path: opts.Path, Token: token})
+	if verr == nil && path != "" {
+		d := engine.Decide(ctx, edgeRequest(engine.Policy(), opts.Method, path, token, claims, opts.DPoP))
 		allowed := d.Allow
 		res.Allowed, res.Status, res.Rule, res.Reason = &allowed, d.Status, d.Rule, d.Reason
+		if !d.Allow {
+			res.Challenge = d.WWWAuthenticate
+		}
 	}
+	res.DPoP = newDPoPView(engine.Policy(), claims, opts.DPoP, res.Allowed != nil)
 	if err := renderVerify(opts.f, res, claims); err != nil {
 		return err
 	}
@@ -151,9 +170,16 @@ func renderVerify(f *Factory, res verifyResult, c *jose.Claims) error {
 	default:
 		fmt.Fprintf(out, "%s\n", s.OK.Render("valid"))
 	}
+	if res.Challenge != "" {
+		fmt.Fprintf(out, "  WWW-Authenticate: %s\n", ui.Sanitize(res.Challenge))
+	}
 	if c != nil {
-		s.KV(out, [][2]string{{"subject", c.Subject}, {"client", c.ClientID}, {"issuer", c.Issuer},
-			{"expires", describeExpiry(c.Expiry, f.Now())}})
+		rows := [][2]string{{"subject", c.Subject}, {"client", c.ClientID}, {"issuer", c.Issuer},
+			{"expires", describeExpiry(c.Expiry, f.Now())}}
+		if res.DPoP != nil {
+			rows = append(rows, [2]string{"dpop", ui.Sanitize(res.DPoP.describe(res.Allowed != nil))})
+		}
+		s.KV(out, rows)
 	}
 	return nil
 }
