@@ -40,6 +40,9 @@ func withDefaults(cfg Config) (Config, error) {
 	cfg.DevicePollInterval = orDefault(cfg.DevicePollInterval, time.Second)
 	cfg.DeviceCodeTTL = orDefault(cfg.DeviceCodeTTL, 5*time.Minute)
 	cfg.JWKSMaxAge = orDefault(cfg.JWKSMaxAge, 10*time.Second)
+	if cfg.DPoPJTIMemory <= 0 {
+		cfg.DPoPJTIMemory = DefaultDPoPJTIMemory
+	}
 	if cfg.SigningAlg == "" {
 		cfg.SigningAlg = "RS256"
 	}

@@ -72,6 +72,15 @@ type Config struct {
 	// JWKSMaxAge is the Cache-Control max-age of the JWKS; default 10s,
 	// kept small so key rotation reaches caching verifiers quickly.
 	JWKSMaxAge time.Duration
+
+	// DPoPNonce makes the token endpoint require its own nonce in DPoP
+	// proofs (RFC 9449 §8): a proof without the current one is answered
+	// 400 use_dpop_nonce with a DPoP-Nonce header to retry with.
+	DPoPNonce bool
+	// DPoPJTIMemory bounds how many proof jti the token endpoint remembers
+	// against replay; default DefaultDPoPJTIMemory. When it is full, the
+	// oldest proofs are forgotten and proofs as old are refused (dpop_memory.go).
+	DPoPJTIMemory int
 }
 
 // Stats counts requests by endpoint. Requests are counted when they arrive,
@@ -94,15 +103,16 @@ type counters struct {
 
 // Server is a running provider. All methods are safe for concurrent use.
 type Server struct {
-	cfg      Config
-	issuer   string
-	log      *slog.Logger
-	store    *storage
-	provider *op.Provider
-	srv      *http.Server
-	stats    counters
-	down     atomic.Bool
-	dpopSeen dpopSeen // jti of DPoP proofs at the token endpoint (dpop.go)
+	cfg        Config
+	issuer     string
+	log        *slog.Logger
+	store      *storage
+	provider   *op.Provider
+	srv        *http.Server
+	stats      counters
+	down       atomic.Bool
+	dpopJTI    *jtiMemory  // jti of DPoP proofs at the token endpoint (dpop.go)
+	dpopNonces *dpopNonces // nil unless cfg.DPoPNonce
 
 	injectMu    sync.Mutex
 	injectCode  string
@@ -153,7 +163,11 @@ func newServer(cfg Config, issuer string) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	s := &Server{cfg: cfg, issuer: issuer, log: log, served: make(chan struct{}), closing: make(chan struct{})}
+	s := &Server{cfg: cfg, issuer: issuer, log: log, served: make(chan struct{}), closing: make(chan struct{}),
+		dpopJTI: newJTIMemory(cfg.DPoPJTIMemory)}
+	if cfg.DPoPNonce {
+		s.dpopNonces = &dpopNonces{}
+	}
 	store, err := newStorage(cfg, issuer, log, &s.stats)
 	if err != nil {
 		return nil, err

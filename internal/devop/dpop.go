@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"sync"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -23,36 +22,15 @@ import (
 // proofLifetime is how old a proof the token endpoint takes (RFC 9449 §11.1).
 const proofLifetime = time.Minute
 
+// errUseNonce: the proof lacks the token endpoint's current nonce (RFC 9449 §8).
+var errUseNonce = errors.New("the proof must carry the nonce in the DPoP-Nonce header")
+
 type jktKey struct{}
 
 // jktFrom is the thumbprint of the key a valid proof on this token request was made with.
 func jktFrom(ctx context.Context) string {
 	s, _ := ctx.Value(jktKey{}).(string)
 	return s
-}
-
-// dpopSeen remembers the proofs' jti within their lifetime (RFC 9449 §11.1).
-type dpopSeen struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-func (d *dpopSeen) add(jti string, now time.Time) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.seen == nil {
-		d.seen = map[string]time.Time{}
-	}
-	for k, t := range d.seen {
-		if now.Sub(t) > 2*proofLifetime {
-			delete(d.seen, k)
-		}
-	}
-	if _, dup := d.seen[jti]; dup {
-		return false
-	}
-	d.seen[jti] = now
-	return true
 }
 
 // withDPoP checks a DPoP proof on token requests and marks the request with its key.
@@ -68,12 +46,20 @@ func (s *Server) withDPoP(next http.Handler) http.Handler {
 			return
 		}
 		jkt, err := s.checkProof(proofs[0], r.Method, s.issuer+tokenPath)
-		if err != nil {
+		switch {
+		case errors.Is(err, errUseNonce): // §8: say which nonce to retry with
+			w.Header().Set("DPoP-Nonce", s.dpopNonces.current(time.Now()))
+			writeOAuthError(w, http.StatusBadRequest, "use_dpop_nonce", err.Error())
+			return
+		case err != nil:
 			writeOAuthError(w, http.StatusBadRequest, "invalid_dpop_proof", err.Error())
 			return
 		}
 		buf := &bufferWriter{header: http.Header{}, status: http.StatusOK}
 		next.ServeHTTP(buf, r.WithContext(context.WithValue(r.Context(), jktKey{}, jkt)))
+		if s.dpopNonces != nil { // §8.2: the nonce for the client's next request
+			w.Header().Set("DPoP-Nonce", s.dpopNonces.current(time.Now()))
+		}
 		writeDPoPTokenResponse(w, buf)
 	})
 }
@@ -99,7 +85,10 @@ func (s *Server) checkProof(proof, method, url string) (string, error) {
 		return "", errors.New("the proof's signature does not verify with its jwk")
 	}
 	var c oidc.DPoPProofClaims
-	if err := json.Unmarshal(payload, &c); err != nil {
+	var n struct {
+		Nonce string `json:"nonce"`
+	}
+	if json.Unmarshal(payload, &c) != nil || json.Unmarshal(payload, &n) != nil {
 		return "", errors.New("the proof's claims do not parse")
 	}
 	iat := c.IssuedAt.AsTime()
@@ -111,8 +100,11 @@ func (s *Server) checkProof(proof, method, url string) (string, error) {
 		return "", errors.New("htm/htu are not this token endpoint request")
 	case iat.After(now.Add(5*time.Second)) || now.Sub(iat) > proofLifetime:
 		return "", errors.New("iat is outside the proof lifetime")
-	case !s.dpopSeen.add(c.JWTID, now):
-		return "", errors.New("jti already used")
+	case s.dpopNonces != nil && !s.dpopNonces.valid(n.Nonce, now):
+		return "", errUseNonce
+	}
+	if err := s.dpopJTI.add(c.JWTID, iat, now); err != nil {
+		return "", err
 	}
 	return oidc.JWKThumbprint(h.JSONWebKey)
 }
