@@ -11,14 +11,24 @@
 # default /tmp/tunnel.pprof), PERF (1: `perf record` each proxy for 10 s under load into
 # /tmp/perf.NAME.data, wrk's output beside it),
 # PINGEDGE (a prebuilt binary to measure instead of building ./cmd/pingedge), BEFORE (a second,
-# older pingedge binary measured in the same interleaved rounds, for before/after figures).
+# older pingedge binary measured in the same interleaved rounds, for before/after figures),
+# COUNT (1: instead of the throughput rounds — unless ROUNDS is also set — count what each proxy
+# process does per request: system calls, context switches, CPU time, GC cycles, instructions;
+# figures that load from other programs does not move. Details in bench/tunnel_count.sh. Its knobs:
+# COUNT_DURATION (5s) per window, COUNT_ROUNDS (3) interleaved rounds, COUNT_CALLGRIND (1 when
+# perf has no instruction counters: user-space instructions under valgrind's callgrind)),
+# KEEP (a directory: keep the run's logs, profiles and counts there instead of deleting them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-32}
 THREADS=${THREADS:-1}
+COUNT=${COUNT:-0}
+if [ "$COUNT" = 1 ] && [ -z "${ROUNDS:-}" ]; then ROUNDS=0; fi
 ROUNDS=${ROUNDS:-5}
+COUNT_DURATION=${COUNT_DURATION:-5s}
+COUNT_ROUNDS=${COUNT_ROUNDS:-3}
 BASE_PORT=${BASE_PORT:-19300}
 OUTPUT=${OUTPUT:-text}
 
@@ -33,9 +43,21 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  [ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp -r "$work"/. "$KEEP"/
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+if [ "$COUNT" = 1 ]; then
+  source bench/tunnel_count.sh
+  if [ -z "${COUNT_CALLGRIND:-}" ]; then
+    COUNT_CALLGRIND=0
+    command -v perf >/dev/null && hw_counters || COUNT_CALLGRIND=1
+  fi
+  count_tools
+fi
+penv=() # the proxies' environment: with COUNT, gctrace lines in their logs count GC cycles
+[ "$COUNT" = 1 ] && penv=(env GODEBUG=gctrace=1)
 
 proxy_cpu=() load_cpu=()
 if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
@@ -52,7 +74,7 @@ issuer_port=$((BASE_PORT + 4)) pprof_port=$((BASE_PORT + 5)) before_port=$((BASE
 upstream="http://127.0.0.1:$upstream_port"
 
 # A port already taken by another program must not pass for ours: refuse to start on one.
-for p in $(seq $((BASE_PORT + 1)) $((BASE_PORT + 6))); do
+for p in $(seq $((BASE_PORT + 1)) $((BASE_PORT + 9))); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "bench: port $p is in use; set BASE_PORT" >&2; exit 1; fi
 done
 wait_port() { # wait_port PORT NAME
@@ -72,22 +94,25 @@ export PINGEDGE_CONFIG="$work/config/config.yaml"
 BROWSER="curl -sSL -o /dev/null -c $work/jar -b $work/jar" \
   "$work/pingedge" login --issuer "$issuer" --client-id "$client_id" --flow pkce --store file \
   >"$work/login.log" 2>&1 || { echo "bench: login failed:" >&2; cat "$work/login.log" >&2; exit 1; }
+# The bare proxy sends a token of this session too: the issuer's own token has fewer claims, and a
+# shorter Authorization header is less to write and check per request (net/http scans each value).
+"$work/pingedge" token >"$work/token" 2>>"$work/login.log"
 
 "${load_cpu[@]}" "$work/tunnelbench" upstream "127.0.0.1:$upstream_port" >"$work/upstream.log" 2>&1 &
 pids+=($!)
-"${proxy_cpu[@]}" "$work/tunnelbench" bare "127.0.0.1:$bare_port" "$upstream" "$work/token" >"$work/bare.log" 2>&1 &
+"${penv[@]}" "${proxy_cpu[@]}" "$work/tunnelbench" bare "127.0.0.1:$bare_port" "$upstream" "$work/token" >"$work/bare.log" 2>&1 &
 pids+=($!)
 bare_pid=$!
 out=()
 [ "$OUTPUT" = json ] && out=(-o json)
-PINGEDGE_PPROF="127.0.0.1:$pprof_port" "${proxy_cpu[@]}" "$work/pingedge" tunnel "${out[@]}" --to "$upstream" \
+PINGEDGE_PPROF="127.0.0.1:$pprof_port" "${penv[@]}" "${proxy_cpu[@]}" "$work/pingedge" tunnel "${out[@]}" --to "$upstream" \
   --listen "127.0.0.1:$tunnel_port" >"$work/tunnel.log" 2>&1 &
 pids+=($!)
 tunnel_pid=$!
 names="bare tunnel"
 declare -A port=([bare]=$bare_port [tunnel]=$tunnel_port) pid=([bare]=$bare_pid [tunnel]=$tunnel_pid)
 if [ -n "${BEFORE:-}" ]; then
-  "${proxy_cpu[@]}" "$BEFORE" tunnel "${out[@]}" --to "$upstream" --listen "127.0.0.1:$before_port" >"$work/before.log" 2>&1 &
+  "${penv[@]}" "${proxy_cpu[@]}" "$BEFORE" tunnel "${out[@]}" --to "$upstream" --listen "127.0.0.1:$before_port" >"$work/before.log" 2>&1 &
   pids+=($!)
   names="bare tunnel before" port[before]=$before_port pid[before]=$!
 fi
@@ -132,6 +157,12 @@ if [ "${PERF:-0}" = 1 ]; then # perf profiles of every proxy under the same load
     perf record -q -F 499 -g -p "${pid[$name]}" -o "/tmp/perf.$name.data" -- sleep 10 2>/dev/null || true
     wait $!
   done
+fi
+if [ "$COUNT" = 1 ]; then
+  count_native
+  count_strace
+  [ "$COUNT_CALLGRIND" = 1 ] && count_callgrind
+  [ "$ROUNDS" = 0 ] && exit 0
 fi
 for round in $(seq "$ROUNDS"); do
   order=$names
