@@ -93,6 +93,7 @@ func tunnelRun(ctx context.Context, opts *TunnelOptions) error {
 	if err != nil {
 		return err
 	}
+	defer tuneGC(f.Getenv)()
 	src, err := f.TokenSource(ctx)
 	if err != nil {
 		return err
