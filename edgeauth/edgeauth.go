@@ -11,7 +11,7 @@ import (
 	"github.com/pingedge/pingedge/internal/edgehttp"
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
-	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 // Config configures a Middleware. Policy is required; the rest have defaults.
@@ -43,7 +43,7 @@ func New(cfg Config) (*Middleware, error) {
 	if len(cfg.Policy) == 0 {
 		return nil, errors.New("edgeauth: Config.Policy is empty: pass the policy YAML (see docs/policy.md)")
 	}
-	p, err := policy.ParsePolicy(cfg.Policy)
+	p, err := policyfile.Parse(cfg.Policy)
 	if err != nil {
 		return nil, fmt.Errorf("edgeauth: policy: %w", err)
 	}

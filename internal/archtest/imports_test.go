@@ -27,22 +27,27 @@ var allowed = map[string][]string{
 	"internal/verify/jose":   {},
 	"internal/verify/keyset": {"internal/verify/jose"},
 	"internal/verify/policy": {"internal/verify/jose"},
-	"internal/edge":          {"internal/verify/...", "internal/edgehttp"},
-	"internal/edgehttp":      {"internal/verify/..."},
-	"internal/lambdaauth":    {"internal/verify/..."},
-	"edgeauth":               {"internal/verify/...", "internal/edgehttp"},
-	"worker/bridge":          {"internal/verify/..."},
-	"worker/wasm":            {"internal/verify/...", "worker/bridge"},
-	"internal/tunnel":        {"internal/secret", "internal/dpopkey"},
-	"internal/credstore":     {"internal/secret"},
-	"internal/config":        {"internal/verify/jose"},
-	"internal/secret":        {},
-	"internal/ui":            {},
-	"internal/devop":         {},
-	"internal/login":         {"internal/config", "internal/credstore", "internal/secret", "internal/httpclient", "internal/dpopkey", "internal/verify/jose", "internal/verify/keyset"},
-	"internal/httpclient":    {"internal/config"},
-	"internal/hostileop":     {},
+	// policyfile reads YAML into the policy model; the Worker must not reach it (wasmDeps).
+	"internal/verify/policyfile": {"internal/verify/policy"},
+	"internal/edge":              {"internal/verify/...", "internal/edgehttp"},
+	"internal/edgehttp":          {"internal/verify/..."},
+	"internal/lambdaauth":        {"internal/verify/..."},
+	"edgeauth":                   {"internal/verify/...", "internal/edgehttp"},
+	"worker/bridge":              wasmCore,
+	"worker/wasm":                append([]string{"worker/bridge"}, wasmCore...),
+	"internal/tunnel":            {"internal/secret", "internal/dpopkey"},
+	"internal/credstore":         {"internal/secret"},
+	"internal/config":            {"internal/verify/jose"},
+	"internal/secret":            {},
+	"internal/ui":                {},
+	"internal/devop":             {},
+	"internal/login":             {"internal/config", "internal/credstore", "internal/secret", "internal/httpclient", "internal/dpopkey", "internal/verify/jose", "internal/verify/keyset"},
+	"internal/httpclient":        {"internal/config"},
+	"internal/hostileop":         {},
 }
+
+// wasmCore is the core less its YAML reader: the Worker gets its policy precompiled.
+var wasmCore = []string{"internal/verify", "internal/verify/jose", "internal/verify/keyset", "internal/verify/policy", "internal/verify/dpop"}
 
 // devopUsers (and the benchmark programs under bench/) may import the OpenID provider; nothing
 // on the login, tunnel or edge path may.
@@ -117,6 +122,29 @@ func TestCoreImportsStdlibAndYAMLOnly(t *testing.T) {
 	}
 }
 
+// wasmBanned are packages the Worker's wasm must not link, each for its start-up cost: a
+// package's init runs in every cold isolate, and workerd compiles each function the first time
+// it runs (docs/performance.md, "Where the time went"). go.yaml.in/yaml/v3's init compiles
+// regular expressions (regexp, and the unicode tables they reach); the policy arrives
+// precompiled (worker/bridge/policy.go), so neither the YAML reader nor regexp is needed.
+var wasmBanned = []string{"go.yaml.in/", "regexp", "regexp/syntax", module + "internal/verify/policyfile"}
+
+// TestWasmLinksNoYAMLOrRegexp: `GOOS=js GOARCH=wasm` builds of the Worker link none of
+// wasmBanned, whatever imports them.
+func TestWasmLinksNoYAMLOrRegexp(t *testing.T) {
+	deps := list(t, []string{"GOOS=js", "GOARCH=wasm"}, "-deps", "-f", "{{.ImportPath}}", "./worker/wasm")
+	if _, ok := deps[module+"internal/verify"]; !ok {
+		t.Fatalf("go list did not list the core among the wasm's dependencies: %v", keys(deps))
+	}
+	for dep := range deps {
+		for _, b := range wasmBanned {
+			if dep == b || strings.HasSuffix(b, "/") && strings.HasPrefix(dep, b) {
+				t.Errorf("the Worker's wasm links %s (why it must not: wasmBanned)", dep)
+			}
+		}
+	}
+}
+
 // TestCoreHasNoHTTPOnWasm: in the Worker (js/wasm) and under WASI the core links neither
 // net/http nor os/exec; keys come through the host's fetch, not Go's HTTP client.
 func TestCoreHasNoHTTPOnWasm(t *testing.T) {
@@ -180,6 +208,9 @@ func TestCheckRefuses(t *testing.T) {
 		{"internal/doctor", "internal/cli"},
 		{"internal/login", "internal/devop"},
 		{"worker/bridge", "internal/edge"},
+		{"worker/bridge", "internal/verify/policyfile"},
+		{"worker/wasm", "internal/verify/policyfile"},
+		{"internal/verify/policy", "internal/verify/policyfile"},
 	} {
 		if check(module+c.pkg, c.imp) == "" {
 			t.Errorf("%s importing %s was allowed", c.pkg, c.imp)

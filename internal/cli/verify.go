@@ -19,6 +19,7 @@ import (
 	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
 	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 // VerifyOptions are the inputs of `pingedge verify`.
@@ -221,7 +222,7 @@ func (e *EngineFlags) policy() (*policy.Policy, error) {
 	case e.Policy != "" && (e.Issuer != "" || len(e.Audience) > 0):
 		return nil, usageError("use --policy or --issuer/--audience, not both")
 	case e.Policy != "":
-		p, err := policy.LoadPolicyFile(e.Policy)
+		p, err := policyfile.Load(e.Policy)
 		if err != nil {
 			return nil, &ExitError{Code: ExitUsage, Err: err, Hint: "see docs/policy.md"}
 		}

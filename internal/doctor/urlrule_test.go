@@ -14,7 +14,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/login"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
-	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 // urlRuleCases is the shared table of issue 13: login, doctor, the policy and the edge's
@@ -74,7 +74,7 @@ func TestURLRuleIsSharedByLoginDoctorPolicyAndEdge(t *testing.T) {
 			tr = &docTransport{}
 			out := checkIssuer(ctx, Env{Issuer: c.url, HTTP: &http.Client{Transport: tr}, Now: time.Now})
 			got["doctor issuer"] = out[0].Status == Pass
-			_, err = policy.ParsePolicy([]byte("issuer: " + c.url + "\naudience: api\n"))
+			_, err = policyfile.Parse([]byte("issuer: " + c.url + "\naudience: api\n"))
 			got["policy issuer"] = err == nil
 			tr = &docTransport{}
 			_, err = keyset.Discover(ctx, &keyset.HTTPFetcher{Client: &http.Client{Transport: tr}}, c.url)
@@ -86,7 +86,7 @@ func TestURLRuleIsSharedByLoginDoctorPolicyAndEdge(t *testing.T) {
 			got["login jwks_uri"] = err == nil
 			out = checkIssuer(ctx, Env{Issuer: iss, HTTP: &http.Client{Transport: &docTransport{jwks: c.url}}, Now: time.Now})
 			got["doctor jwks_uri"] = out[0].Status == Pass
-			_, err = policy.ParsePolicy([]byte("issuer: " + iss + "\naudience: api\njwks_uri: " + c.url + "\n"))
+			_, err = policyfile.Parse([]byte("issuer: " + iss + "\naudience: api\njwks_uri: " + c.url + "\n"))
 			got["policy jwks_uri"] = err == nil
 			_, err = keyset.Discover(ctx, &keyset.HTTPFetcher{Client: &http.Client{Transport: &docTransport{jwks: c.url}}}, iss)
 			got["edge jwks_uri"] = err == nil

@@ -13,6 +13,7 @@ import (
 	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
 	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 // loaded is one good policy with the engine built from it.
@@ -52,7 +53,7 @@ func (s *Server) loadPolicy(prev *loaded) (*loaded, fileStamp, [32]byte, error) 
 		return nil, stamp, [32]byte{}, fmt.Errorf("read policy: %w", err)
 	}
 	hash := sha256.Sum256(data)
-	p, err := policy.ParsePolicy(data)
+	p, err := policyfile.Parse(data)
 	if err != nil {
 		return nil, stamp, hash, fmt.Errorf("%s: %w", path, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 // maxAuthorizerTTL is API Gateway's upper bound on authorizer result caching (seconds).
@@ -52,7 +53,7 @@ func Build(opts BuildOptions) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read policy: %w", err)
 	}
-	p, err := policy.ParsePolicy(polData)
+	p, err := policyfile.Parse(polData)
 	if err == nil {
 		err = p.Validate()
 	}

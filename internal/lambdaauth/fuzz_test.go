@@ -11,7 +11,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/jose"
-	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 // FuzzInvoke: whatever event API Gateway relays (headers and paths are the client's), the
@@ -28,7 +28,7 @@ func FuzzInvoke(f *testing.F) {
 	}
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	ks := jose.NewStaticKeys(&jose.Key{ID: "k", Type: "EC", Alg: jose.ES256, Public: &key.PublicKey})
-	p, err := policy.ParsePolicy([]byte("issuer: https://issuer.example\naudience: https://api.example.com\nrules:\n  - path: /public/**\n    allow: anyone\ndefault: deny\n"))
+	p, err := policyfile.Parse([]byte("issuer: https://issuer.example\naudience: https://api.example.com\nrules:\n  - path: /public/**\n    allow: anyone\ndefault: deny\n"))
 	if err != nil {
 		f.Fatal(err)
 	}

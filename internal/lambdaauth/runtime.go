@@ -14,7 +14,7 @@ import (
 
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
-	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 // coldStartKeyWait bounds the key fetch at initialisation. Lambda's init phase has 10 s; a
@@ -53,7 +53,7 @@ func Setup(ctx context.Context, opts Options) (*Authorizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read policy: %w (the function zip must hold policy.yaml, or set PINGEDGE_POLICY)", err)
 	}
-	p, err := policy.ParsePolicy(data)
+	p, err := policyfile.Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

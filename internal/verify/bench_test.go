@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
-	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 // The benchmarks compare, on the same tokens and keys, in one run:
@@ -77,7 +77,7 @@ func bareVerifier(b *testing.B, alg jose.Algorithm, pub any, tok string) func() 
 // BenchmarkDecideCached is the edge's hot path: a repeated token, answered from the result
 // cache, matched against the policy, with identity headers and the audit record.
 func BenchmarkDecideCached(b *testing.B) {
-	p, err := policy.ParsePolicy([]byte(strings.Replace(samplePolicy, "https://auth.pingone.com/env-1/as", testIssuer, 1)))
+	p, err := policyfile.Parse([]byte(strings.Replace(samplePolicy, "https://auth.pingone.com/env-1/as", testIssuer, 1)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,11 +11,12 @@ import (
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 func decideEngine(t *testing.T, clk *clock) *Engine {
 	t.Helper()
-	p, err := policy.ParsePolicy([]byte(strings.Replace(samplePolicy, "https://auth.pingone.com/env-1/as", testIssuer, 1)))
+	p, err := policyfile.Parse([]byte(strings.Replace(samplePolicy, "https://auth.pingone.com/env-1/as", testIssuer, 1)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
-	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 // TestPathParameters is issue 10 finding 4: servlet origins (Tomcat, Jetty, Spring) drop ";…"
@@ -63,7 +63,7 @@ func paramsEngine(t *testing.T, clk *clock, allow bool) *Engine {
 	if allow {
 		yaml += "path_parameters: allow\n"
 	}
-	p, err := policy.ParsePolicy([]byte(yaml))
+	p, err := policyfile.Parse([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,15 +80,15 @@ func paramsEngine(t *testing.T, clk *clock, allow bool) *Engine {
 func TestPathParametersPolicyField(t *testing.T) {
 	base := strings.Replace(samplePolicy, "https://auth.pingone.com/env-1/as", testIssuer, 1)
 	for in, want := range map[string]bool{"": false, "path_parameters: refuse\n": false, "path_parameters: allow\n": true} {
-		p, err := policy.ParsePolicy([]byte(base + in))
+		p, err := policyfile.Parse([]byte(base + in))
 		if err != nil || p.AllowPathParameters != want {
 			t.Errorf("%q: allow %v err %v", in, p != nil && p.AllowPathParameters, err)
 		}
 	}
-	if _, err := policy.ParsePolicy([]byte(base + "path_parameters: yes\n")); err == nil || !strings.Contains(err.Error(), "use refuse or allow") {
+	if _, err := policyfile.Parse([]byte(base + "path_parameters: yes\n")); err == nil || !strings.Contains(err.Error(), "use refuse or allow") {
 		t.Errorf("path_parameters: yes: %v", err)
 	}
-	if _, err := policy.ParsePolicy([]byte(base + "method_override: yes\n")); err == nil || !strings.Contains(err.Error(), "use strip or keep") {
+	if _, err := policyfile.Parse([]byte(base + "method_override: yes\n")); err == nil || !strings.Contains(err.Error(), "use strip or keep") {
 		t.Errorf("method_override: yes: %v", err)
 	}
 }
@@ -102,7 +102,7 @@ func TestMethodOverrideStripped(t *testing.T) {
 		if keep {
 			yaml += "method_override: keep\n"
 		}
-		p, err := policy.ParsePolicy([]byte(yaml))
+		p, err := policyfile.Parse([]byte(yaml))
 		if err != nil {
 			t.Fatal(err)
 		}

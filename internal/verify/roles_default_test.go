@@ -7,12 +7,13 @@ import (
 
 	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 // A policy that names roles but no roles_claim reads them from "roles": an unset claim path
 // used to make every role rule deny, which `pingedge verify` showed as "missing a required role".
 func TestRolesClaimDefaultsToRoles(t *testing.T) {
-	p, err := policy.ParsePolicy([]byte(fmt.Sprintf(`
+	p, err := policyfile.Parse([]byte(fmt.Sprintf(`
 issuer: %s
 audience: %s
 rules:
@@ -39,11 +40,11 @@ rules:
 
 func TestRequestIDHeaderValidatedAndCanonical(t *testing.T) {
 	base := fmt.Sprintf("issuer: %s\naudience: %s\n", testIssuer, testAudience)
-	p, err := policy.ParsePolicy([]byte(base + "request_id_header: x-correlation-id\n"))
+	p, err := policyfile.Parse([]byte(base + "request_id_header: x-correlation-id\n"))
 	if err != nil || p.RequestIDHeader != "X-Correlation-Id" {
 		t.Fatalf("%+v %v", p, err)
 	}
-	if _, err := policy.ParsePolicy([]byte(base + "request_id_header: \"bad header\"\n")); err == nil || !strings.Contains(err.Error(), "request_id_header") {
+	if _, err := policyfile.Parse([]byte(base + "request_id_header: \"bad header\"\n")); err == nil || !strings.Contains(err.Error(), "request_id_header") {
 		t.Fatalf("invalid header name accepted: %v", err)
 	}
 }

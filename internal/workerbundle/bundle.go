@@ -14,7 +14,7 @@ import (
 	"regexp"
 	"text/template"
 
-	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 	"github.com/pingedge/pingedge/worker"
 	"github.com/pingedge/pingedge/worker/bridge"
 )
@@ -61,7 +61,7 @@ func Build(ctx context.Context, o Options) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the policy: %w", err)
 	}
-	pol, err := policy.ParsePolicy(raw)
+	pol, err := policyfile.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", o.PolicyFile, err)
 	}

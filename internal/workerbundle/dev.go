@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 // DevOptions describe a local run of the Worker in workerd.
@@ -38,7 +38,7 @@ func Dev(ctx context.Context, o DevOptions) error {
 			return err
 		}
 	}
-	p, err := policy.LoadPolicyFile(o.PolicyFile)
+	p, err := policyfile.Load(o.PolicyFile)
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.PolicyFile, err)
 	}

@@ -12,12 +12,12 @@ import (
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/jose"
 	"github.com/pingedge/pingedge/internal/verify/keyset"
-	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 func engine(t testing.TB) *verify.Engine {
 	t.Helper()
-	p, err := policy.ParsePolicy([]byte(`issuer: https://issuer.example
+	p, err := policyfile.Parse([]byte(`issuer: https://issuer.example
 audience: https://api.example.com
 jwks_uri: https://issuer.example/keys
 rules:

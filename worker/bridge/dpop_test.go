@@ -15,7 +15,7 @@ import (
 	"github.com/pingedge/pingedge/internal/dpopkey"
 	"github.com/pingedge/pingedge/internal/verify"
 	"github.com/pingedge/pingedge/internal/verify/jose"
-	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 // dpopBridge is an engine with dpop allowed over one ES256 issuer key, and a minting function.
@@ -29,7 +29,7 @@ func dpopBridge(t *testing.T) (*verify.Engine, func(claims map[string]any) strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := policy.ParsePolicy([]byte("issuer: https://issuer.example\naudience: https://api.example.com\ndefault: authenticated\ndpop: allowed\n"))
+	p, err := policyfile.Parse([]byte("issuer: https://issuer.example\naudience: https://api.example.com\ndefault: authenticated\ndpop: allowed\n"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // The policy travels to the Worker precompiled: `pingedge edge worker build` parses and checks
-// the YAML natively (policy.ParsePolicy) and writes it in this line format, which the wasm
+// the YAML natively (policyfile.Parse) and writes it in this line format, which the wasm
 // reads with strconv alone. Parsing the YAML inside the Worker was about a third of the Go
 // runtime's start-up on an isolate's first request (docs/performance.md), paid on every cold
 // start. The decoded policy goes through verify's Validate like a parsed one.
@@ -23,7 +23,7 @@ import (
 // PolicyMagic starts every encoded policy.
 const PolicyMagic = "pingedge-policy 1"
 
-// EncodePolicy writes p, a policy policy.ParsePolicy returned, in the Worker's format.
+// EncodePolicy writes p, a policy policyfile.Parse returned, in the Worker's format.
 func EncodePolicy(p *policy.Policy) string {
 	var b strings.Builder
 	b.WriteString(PolicyMagic + "\n")

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pingedge/pingedge/internal/verify/policy"
+	"github.com/pingedge/pingedge/internal/verify/policyfile"
 )
 
 const fullPolicy = `issuer: https://issuer.example/as
@@ -43,11 +44,11 @@ forward:
   X-Auth-Groups: groups
 `
 
-// TestPolicyRoundTrip: the precompiled policy decodes to the policy ParsePolicy built, field
+// TestPolicyRoundTrip: the precompiled policy decodes to the policy policyfile.Parse built, field
 // for field (compared through the exported fields, which are what the engine reads).
 func TestPolicyRoundTrip(t *testing.T) {
 	for _, src := range []string{fullPolicy, "issuer: https://i.example\naudience: a\n"} {
-		want, err := policy.ParsePolicy([]byte(src))
+		want, err := policyfile.Parse([]byte(src))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +111,7 @@ func exported(p *policy.Policy) policy.Policy {
 // FuzzDecodePolicy: any input either fails with an error or decodes to a policy that encodes
 // and decodes to itself; nothing panics.
 func FuzzDecodePolicy(f *testing.F) {
-	p, err := policy.ParsePolicy([]byte(fullPolicy))
+	p, err := policyfile.Parse([]byte(fullPolicy))
 	if err != nil {
 		f.Fatal(err)
 	}

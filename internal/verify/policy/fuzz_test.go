@@ -57,23 +57,3 @@ func fuzzParams(t *testing.T, raw string) {
 		}
 	}
 }
-
-// FuzzParsePolicy: a policy file never panics the parser, and whatever loads is valid.
-func FuzzParsePolicy(f *testing.F) {
-	f.Add([]byte(samplePolicy))
-	f.Add([]byte("issuer: https://i.example.com\naudience: [a, b]\nrules:\n  - path: /a/**\n    methods: [GET]\n"))
-	f.Add([]byte("issuer: &a https://x\naudience: *a\n"))
-	f.Add([]byte("{issuer: 1, audience: {x: y}}"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		p, err := ParsePolicy(data)
-		if err != nil {
-			return
-		}
-		if p.Issuer == "" || len(p.Audience) == 0 || (p.Default != AccessDeny && p.Default != AccessAuthenticated) {
-			t.Fatalf("invalid policy loaded: %+v", p)
-		}
-		for _, r := range p.Rules {
-			_ = matchPath(r.pattern, "/a/b")
-		}
-	})
-}

@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -21,10 +20,10 @@ const (
 )
 
 // Policy is the YAML policy file shared by verify, edge serve, forward-auth and the Worker
-// (reference in docs/policy.md). Build one with ParsePolicy, or fill
+// (reference in docs/policy.md). Build one with policyfile.Parse, or fill
 // the struct and let NewEngine validate it.
 //
-// Each field's yaml tag is its one name in the file: ParsePolicy reads by it (policy_yaml.go)
+// Each field's yaml tag is its one name in the file: policyfile.Parse reads by it
 // and Validate is where values are checked. The policy tag gives the form where the Go type
 // alone does not: the two words of an on/off choice, or a list that may be one string.
 type Policy struct {
@@ -72,7 +71,17 @@ type Rule struct {
 	Line    int      `yaml:"-"`      // where it is in the file, for messages
 
 	pattern []string
-	lines   map[string]int // line of each field ("path", "methods[1]"), from ParsePolicy
+	lines   map[string]int // line of each field ("path", "methods[1]"), from NoteLine
+}
+
+// NoteLine records the file line of one of the rule's fields ("path", "methods[1]"), so the
+// errors Validate finds later point into the file. The YAML reader (policyfile) calls it; this
+// package does not parse YAML so that the Worker's wasm does not link a YAML parser.
+func (r *Rule) NoteLine(field string, line int) {
+	if r.lines == nil {
+		r.lines = map[string]int{}
+	}
+	r.lines[field] = line
 }
 
 // lineOf is the line of one of the rule's fields, else of the rule.
@@ -98,20 +107,7 @@ const (
 	MaxLeeway         = 5 * time.Minute
 )
 
-// LoadPolicyFile reads and parses a policy file.
-func LoadPolicyFile(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read policy: %w", err)
-	}
-	p, err := ParsePolicy(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return p, nil
-}
-
-// Validate checks the policy and fills defaults. ParsePolicy calls it; NewEngine calls it for a
+// Validate checks the policy and fills defaults. policyfile.Parse calls it; NewEngine calls it for a
 // policy built in code.
 func (p *Policy) Validate() error {
 	if err := p.validateIdentity(); err != nil {
@@ -134,7 +130,7 @@ func (p *Policy) Validate() error {
 	if p.RequestIDHeader == "" {
 		p.RequestIDHeader = "X-Request-Id"
 	}
-	if !validHeaderName(p.RequestIDHeader) {
+	if !ValidHeaderName(p.RequestIDHeader) {
 		return &PolicyError{Field: "request_id_header", Msg: fmt.Sprintf("%q is not a valid header name", p.RequestIDHeader)}
 	}
 	p.RequestIDHeader = CanonicalHeaderKey(p.RequestIDHeader)
@@ -188,7 +184,7 @@ func (p *Policy) validateIdentity() error {
 			return &PolicyError{Field: fmt.Sprintf("algorithms[%d]", i), Msg: err.Error()}
 		}
 	}
-	if p.TokenHeader != "" && !validHeaderName(p.TokenHeader) {
+	if p.TokenHeader != "" && !ValidHeaderName(p.TokenHeader) {
 		return &PolicyError{Field: "token_header", Msg: "not a valid header name"}
 	}
 	return nil
@@ -197,7 +193,7 @@ func (p *Policy) validateIdentity() error {
 func (p *Policy) validateForward() error {
 	for i, f := range p.Forward {
 		field := fmt.Sprintf("forward[%d]", i)
-		if !validHeaderName(f.Header) {
+		if !ValidHeaderName(f.Header) {
 			return &PolicyError{Field: field, Msg: fmt.Sprintf("%q is not a valid header name", f.Header)}
 		}
 		canon := CanonicalHeaderKey(f.Header)
@@ -247,7 +243,9 @@ var knownMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OP
 
 func validMethod(m string) bool { return jose.ContainsString(knownMethods, m) }
 
-func validHeaderName(h string) bool {
+// ValidHeaderName reports whether h may name a header in a policy: letters, digits and '-',
+// a strict subset of an RFC 9110 §5.1 field name.
+func ValidHeaderName(h string) bool {
 	if h == "" {
 		return false
 	}

@@ -1,32 +1,48 @@
-package policy
+package policyfile
 
 import (
 	"fmt"
+	"os"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
-// ParsePolicy parses a YAML policy. Errors name the line and the field ("policy line 12:
+// Load reads and parses a policy file.
+func Load(path string) (*policy.Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read policy: %w", err)
+	}
+	p, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// Parse parses a YAML policy and validates it (policy.Policy.Validate). Errors name the line and the field ("policy line 12:
 // rules[2].methods[0]: unknown method \"FETCH\""); unknown fields are errors, so a typo such as
 // "role:" cannot silently widen access.
-func ParsePolicy(data []byte) (*Policy, error) {
+func Parse(data []byte) (*policy.Policy, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, syntaxError(data, err)
 	}
 	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, &PolicyError{Line: doc.Line, Field: "(document)", Msg: "must be a mapping of policy fields"}
+		return nil, &policy.PolicyError{Line: doc.Line, Field: "(document)", Msg: "must be a mapping of policy fields"}
 	}
-	p := &Policy{}
+	p := &policy.Policy{}
 	if err := decodeFields(doc.Content[0], reflect.ValueOf(p).Elem(), "", nil); err != nil {
 		return nil, err
 	}
 	if err := p.Validate(); err != nil {
-		if pe, ok := err.(*PolicyError); ok && pe.Line == 0 {
+		if pe, ok := err.(*policy.PolicyError); ok && pe.Line == 0 {
 			pe.Line = lineOf(doc.Content[0], pe.Field)
 		}
 		return nil, err
@@ -51,7 +67,7 @@ func decodeFields(n *yaml.Node, v reflect.Value, prefix string, note func(key st
 				return decodeValue(vn, v.Field(i), sf.Tag.Get("policy"), prefix+key)
 			}
 		}
-		return &PolicyError{Line: vn.Line, Field: prefix + key, Msg: "unknown field"}
+		return &policy.PolicyError{Line: vn.Line, Field: prefix + key, Msg: "unknown field"}
 	})
 }
 
@@ -63,10 +79,10 @@ func decodeValue(n *yaml.Node, v reflect.Value, form, field string) error {
 		d, err := duration(n, field)
 		v.SetInt(int64(d))
 		return err
-	case *[]Rule:
-		return decodeRules(n, v.Addr().Interface().(*[]Rule))
-	case *[]Forward:
-		return decodeForward(n, v.Addr().Interface().(*[]Forward))
+	case *[]policy.Rule:
+		return decodeRules(n, v.Addr().Interface().(*[]policy.Rule))
+	case *[]policy.Forward:
+		return decodeForward(n, v.Addr().Interface().(*[]policy.Forward))
 	}
 	switch v.Kind() {
 	case reflect.String:
@@ -110,28 +126,28 @@ func decodeStrings(n *yaml.Node, v reflect.Value, form, field string) error {
 }
 
 // decodeRules reads rules: a list of mappings, each with a path.
-func decodeRules(n *yaml.Node, rules *[]Rule) error {
+func decodeRules(n *yaml.Node, rules *[]policy.Rule) error {
 	if n.Kind != yaml.SequenceNode {
-		return &PolicyError{Line: n.Line, Field: "rules", Msg: "must be a list of rules"}
+		return &policy.PolicyError{Line: n.Line, Field: "rules", Msg: "must be a list of rules"}
 	}
 	for i, rn := range n.Content {
 		field := fmt.Sprintf("rules[%d]", i)
-		r := Rule{Line: rn.Line, lines: map[string]int{}}
+		r := policy.Rule{Line: rn.Line}
 		if rn.Kind != yaml.MappingNode {
-			return &PolicyError{Line: rn.Line, Field: field, Msg: "must be a mapping with path"}
+			return &policy.PolicyError{Line: rn.Line, Field: field, Msg: "must be a mapping with path"}
 		}
 		// The line of every field and list item, for the errors compile finds later.
 		err := decodeFields(rn, reflect.ValueOf(&r).Elem(), field+".", func(key string, v *yaml.Node) {
-			r.lines[key] = v.Line
+			r.NoteLine(key, v.Line)
 			for j, c := range v.Content {
-				r.lines[fmt.Sprintf("%s[%d]", key, j)] = c.Line
+				r.NoteLine(key+"["+strconv.Itoa(j)+"]", c.Line)
 			}
 		})
 		if err != nil {
 			return err
 		}
 		if r.Path == "" {
-			return &PolicyError{Line: rn.Line, Field: field + ".path", Msg: "required"}
+			return &policy.PolicyError{Line: rn.Line, Field: field + ".path", Msg: "required"}
 		}
 		*rules = append(*rules, r)
 	}
@@ -139,13 +155,13 @@ func decodeRules(n *yaml.Node, rules *[]Rule) error {
 }
 
 // decodeForward reads forward: a mapping of header name to claim path, in file order.
-func decodeForward(n *yaml.Node, forward *[]Forward) error {
+func decodeForward(n *yaml.Node, forward *[]policy.Forward) error {
 	return eachField(n, "forward.", func(key string, v *yaml.Node) error {
 		claim, err := scalar(v, "forward."+key)
-		if err == nil && !validHeaderName(key) {
-			err = &PolicyError{Line: v.Line, Field: "forward." + key, Msg: "not a valid header name"}
+		if err == nil && !policy.ValidHeaderName(key) {
+			err = &policy.PolicyError{Line: v.Line, Field: "forward." + key, Msg: "not a valid header name"}
 		}
-		*forward = append(*forward, Forward{Header: key, Claim: claim})
+		*forward = append(*forward, policy.Forward{Header: key, Claim: claim})
 		return err
 	})
 }
@@ -153,13 +169,13 @@ func decodeForward(n *yaml.Node, forward *[]Forward) error {
 // eachField walks a mapping in file order, refusing duplicate keys.
 func eachField(n *yaml.Node, prefix string, fn func(key string, v *yaml.Node) error) error {
 	if n.Kind != yaml.MappingNode {
-		return &PolicyError{Line: n.Line, Field: prefix, Msg: "must be a mapping"}
+		return &policy.PolicyError{Line: n.Line, Field: prefix, Msg: "must be a mapping"}
 	}
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if seen[k.Value] {
-			return &PolicyError{Line: k.Line, Field: prefix + k.Value, Msg: "appears twice"}
+			return &policy.PolicyError{Line: k.Line, Field: prefix + k.Value, Msg: "appears twice"}
 		}
 		seen[k.Value] = true
 		if err := fn(k.Value, v); err != nil {
@@ -171,14 +187,14 @@ func eachField(n *yaml.Node, prefix string, fn func(key string, v *yaml.Node) er
 
 func scalar(n *yaml.Node, field string) (string, error) {
 	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
-		return "", &PolicyError{Line: n.Line, Field: field, Msg: "must be a single value"}
+		return "", &policy.PolicyError{Line: n.Line, Field: field, Msg: "must be a single value"}
 	}
 	return n.Value, nil
 }
 
 func stringList(n *yaml.Node, field string) ([]string, error) {
 	if n.Kind != yaml.SequenceNode {
-		return nil, &PolicyError{Line: n.Line, Field: field, Msg: "must be a list"}
+		return nil, &policy.PolicyError{Line: n.Line, Field: field, Msg: "must be a list"}
 	}
 	out := make([]string, 0, len(n.Content))
 	for i, c := range n.Content {
@@ -206,7 +222,7 @@ func duration(n *yaml.Node, field string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, &PolicyError{Line: n.Line, Field: field, Msg: fmt.Sprintf("%q is not a duration such as 30s or 5m", s)}
+		return 0, &policy.PolicyError{Line: n.Line, Field: field, Msg: fmt.Sprintf("%q is not a duration such as 30s or 5m", s)}
 	}
 	return d, nil
 }
@@ -218,7 +234,7 @@ func integer(n *yaml.Node, field string) (int, error) {
 	}
 	v, err := strconv.Atoi(s)
 	if err != nil || v < 0 {
-		return 0, &PolicyError{Line: n.Line, Field: field, Msg: fmt.Sprintf("%q is not a positive integer", s)}
+		return 0, &policy.PolicyError{Line: n.Line, Field: field, Msg: fmt.Sprintf("%q is not a positive integer", s)}
 	}
 	return v, nil
 }
@@ -252,5 +268,5 @@ func choice(v *yaml.Node, key, off, on string) (bool, error) {
 	case s == on:
 		return true, nil
 	}
-	return false, &PolicyError{Line: v.Line, Field: key, Msg: fmt.Sprintf("%q: use %s or %s", s, off, on)}
+	return false, &policy.PolicyError{Line: v.Line, Field: key, Msg: fmt.Sprintf("%q: use %s or %s", s, off, on)}
 }

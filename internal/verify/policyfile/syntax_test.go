@@ -1,4 +1,4 @@
-package policy
+package policyfile
 
 import (
 	"errors"
@@ -19,7 +19,7 @@ func TestPolicySyntaxErrorLine(t *testing.T) {
 		"tab indentation":          {head + "  - path: /b\n\troles: [x]\n", "line 7:"},
 		"key without value indent": {"issuer: https://i.example.com\naudience: api\nforward:\n  X-User: sub\n X-Bad: email\n", "line 5:"},
 	} {
-		_, err := ParsePolicy([]byte(c.doc))
+		_, err := Parse([]byte(c.doc))
 		if !errors.Is(err, ErrPolicySyntax) || !strings.Contains(err.Error(), c.line) {
 			t.Errorf("%s: err = %v, want %q", name, err, c.line)
 		}
