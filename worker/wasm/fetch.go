@@ -26,20 +26,27 @@ import (
 // of the response's max-age (at least 60 s, KV's minimum). Later fetches in the isolate (expiry,
 // an unknown kid after a rotation) always go to the network, so KV never hides a rotation for
 // longer than the cooldown.
+//
+// Without a binding (kv false) neither happens: no trip to JS for an empty answer, and no JSON
+// encoding of the key set, which on the first request of a cold isolate was encoding/json's
+// first run (docs/performance.md, "Where the time went").
 type fetcher struct {
 	host js.Value
+	kv   bool
 	mu   sync.Mutex
 	seen map[string]bool
 }
 
-func newFetcher(host js.Value) *fetcher { return &fetcher{host: host, seen: map[string]bool{}} }
+func newFetcher(host js.Value, kv bool) *fetcher {
+	return &fetcher{host: host, kv: kv, seen: map[string]bool{}}
+}
 
 func (f *fetcher) Fetch(ctx context.Context, url string) (*keyset.FetchResult, error) {
 	f.mu.Lock()
 	first := !f.seen[url]
 	f.seen[url] = true
 	f.mu.Unlock()
-	if first {
+	if first && f.kv {
 		if res := f.fromKV(ctx, url); res != nil {
 			return res, nil
 		}
@@ -57,7 +64,7 @@ func (f *fetcher) Fetch(ctx context.Context, url string) (*keyset.FetchResult, e
 	body := v.Get("body")
 	res.Body = make([]byte, body.Length())
 	js.CopyBytesToGo(res.Body, body)
-	if res.Status == 200 {
+	if res.Status == 200 && f.kv {
 		f.toKV(ctx, url, res)
 	}
 	return res, nil

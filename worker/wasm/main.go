@@ -39,11 +39,12 @@ func newEngine(host js.Value) (*verify.Engine, error) {
 		return nil, err
 	}
 	log := slog.New(slog.NewJSONHandler(consoleWriter{host}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	kv := os.Getenv("PINGEDGE_KV") == "1"
 	keys := keyset.NewRemoteKeySet(p.JWKSURI, keyset.RemoteOptions{
-		Issuer: p.Issuer, Fetcher: newFetcher(host), Logger: log, Cooldown: cooldown(),
+		Issuer: p.Issuer, Fetcher: newFetcher(host, kv), Logger: log, Cooldown: cooldown(),
 	})
 	opts := verify.EngineOptions{KeySet: keys, Logger: log}
-	if os.Getenv("PINGEDGE_KV") == "1" {
+	if kv {
 		// Only with a binding: without one every in-memory miss would cost a trip to JS.
 		opts.ResultStore = bridge.ResultStore{KV: jsKV{host}, Log: func(m string) { host.Call("log", m) }}
 	}

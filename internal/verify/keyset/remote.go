@@ -99,6 +99,15 @@ func (r *RemoteKeySet) Key(ctx context.Context, kid string, alg jose.Algorithm) 
 	r.mu.RLock()
 	keys, fresh := r.keys, now.Before(r.expires)
 	r.mu.RUnlock()
+	if len(keys) == 0 {
+		// Nothing held yet. Checked before PickKey, whose "no key with kid" error would be
+		// formatted only to be dropped: in a cold Worker isolate that is the first fmt call,
+		// which costs milliseconds there (docs/performance.md, "Where the time went").
+		if tried, ferr := r.tryRefresh(ctx, "", now); !tried || ferr != nil {
+			return nil, r.unavailable(ferr)
+		}
+		return r.pick(kid, alg)
+	}
 	k, err := jose.PickKey(keys, kid, alg)
 	switch {
 	case err == nil && fresh:
@@ -110,11 +119,6 @@ func (r *RemoteKeySet) Key(ctx context.Context, kid string, alg jose.Algorithm) 
 			return k2, nil
 		}
 		return k, nil
-	case len(keys) == 0:
-		if tried, ferr := r.tryRefresh(ctx, "", now); !tried || ferr != nil {
-			return nil, r.unavailable(ferr)
-		}
-		return r.pick(kid, alg)
 	}
 	// Unknown kid: refetch once per cooldown, never for a kid just found missing. A kid refused
 	// only because of the cooldown is not remembered: it may be a key the issuer has just
