@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"io"
 	"reflect"
 	"testing"
 	"time"
@@ -109,5 +111,23 @@ func TestFlagsMapToOptions(t *testing.T) {
 	runMapped(t, NewCmdVersion(f, capture(&ctx, &vo)), &ctx)
 	if pr == nil || vo == nil {
 		t.Error("profiles/version runF not called")
+	}
+}
+
+// TestEdgeServePublicURLMapsToOptions: --public-url reaches edge.Options normalised (scheme and
+// host lower case, no trailing slash), and a URL with a path is a usage error (exit 2).
+func TestEdgeServePublicURLMapsToOptions(t *testing.T) {
+	f := &Factory{Global: &GlobalOptions{}, Getenv: func(string) string { return "" }, IO: IOStreams{Out: io.Discard, ErrOut: io.Discard}}
+	var ctx context.Context
+	var es *EdgeServeOptions
+	runMapped(t, newCmdEdgeServe(f, capture(&ctx, &es)), &ctx, "--policy", "p.yaml", "--origin", "http://127.0.0.1:3000", "--public-url", "HTTPS://API.Example.com/")
+	eo, err := edgeOptions(f, es)
+	if err != nil || eo.PublicURL != "https://api.example.com" {
+		t.Errorf("edge serve --public-url: %q, %v", eo.PublicURL, err)
+	}
+	es.PublicURL = "https://api.example.com/v1"
+	var ee *ExitError
+	if _, err := edgeOptions(f, es); !errors.As(err, &ee) || ee.Code != ExitUsage {
+		t.Errorf("a public URL with a path: %v, want a usage error", err)
 	}
 }

@@ -17,6 +17,7 @@ const DefaultDPoPJTIMemory = 10000
 var (
 	errJTIUsed      = errors.New("jti already used")
 	errJTIForgotten = errors.New("the proof is older than the provider's replay memory reaches: sign a fresh one")
+	errJTIStale     = errors.New("iat is outside the proof lifetime")
 )
 
 // jtiMemory remembers proofs' jti within their lifetime (RFC 9449 §11.1), in at most max
@@ -46,6 +47,9 @@ func (m *jtiMemory) add(jti string, iat, now time.Time) error {
 	}
 	if _, dup := m.seen[jti]; dup {
 		return errJTIUsed
+	}
+	if now.Sub(iat) > proofLifetime { // the memory's own guard: it forgets exactly these
+		return errJTIStale
 	}
 	if !iat.After(m.floor) {
 		return errJTIForgotten

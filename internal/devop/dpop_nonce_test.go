@@ -109,8 +109,12 @@ func TestDPoPJTIMemoryBounded(t *testing.T) {
 	if err := m.add("new", now.Add(time.Second), now); err != nil {
 		t.Errorf("a proof newer than every forgotten one: %v", err)
 	}
-	if m.add("new", now.Add(time.Second), now.Add(proofLifetime+2*time.Second)); m.len() != 1 {
-		t.Errorf("expired entries not dropped: %d left", m.len())
+	later := now.Add(proofLifetime + 2*time.Second)
+	if err := m.add("later", later, later); err != nil || m.len() != 1 {
+		t.Errorf("expired entries not dropped: %d left (%v)", m.len(), err)
+	}
+	if err := m.add("stale", later.Add(-proofLifetime-time.Second), later); err == nil {
+		t.Error("a proof older than the lifetime was remembered instead of refused")
 	}
 }
 
@@ -139,4 +143,35 @@ func TestDPoPJTIMemoryAtTokenEndpoint(t *testing.T) {
 			t.Errorf("replay of proof %d: %d %v, issued %v", i, st, r["error"], r["access_token"] != nil)
 		}
 	}
+}
+
+// FuzzJTIMemory: whatever sequence of proofs (jti, iat, arrival time) arrives, the memory never
+// holds more than its bound and never accepts the same proof (jti and iat, which a replay
+// cannot change without the key) twice.
+func FuzzJTIMemory(f *testing.F) {
+	f.Add([]byte{0, 10, 1, 1, 20, 2, 0, 30, 3, 2, 5, 4}, uint8(2))
+	f.Add([]byte{5, 0, 0, 5, 0, 0, 6, 1, 0, 7, 2, 0}, uint8(1))
+	f.Add([]byte{0, 63, 0, 0, 63, 0}, uint8(3)) // a proof already stale, twice
+	f.Fuzz(func(t *testing.T, ops []byte, max uint8) {
+		bound := int(max%8) + 1
+		m := newJTIMemory(bound)
+		accepted := map[string]bool{}
+		arrival := time.Unix(1_800_000_000, 0)
+		for i := 0; i+2 < len(ops); i += 3 {
+			jti := fmt.Sprint("j", ops[i]%16)
+			arrival = arrival.Add(time.Duration(ops[i+2]%32) * time.Second) // time only moves on
+			iat := arrival.Add(-time.Duration(ops[i+1]%64) * time.Second)
+			proof := fmt.Sprint(jti, "@", iat.Unix())
+			err := m.add(jti, iat, arrival)
+			if err == nil && accepted[proof] {
+				t.Fatalf("proof %s accepted twice", proof)
+			}
+			if err == nil {
+				accepted[proof] = true
+			}
+			if m.len() > bound {
+				t.Fatalf("%d entries, bound %d", m.len(), bound)
+			}
+		}
+	})
 }
