@@ -8,7 +8,8 @@
 # Knobs: DURATION (10s), CONNS (32), THREADS (1), ROUNDS (5), BASE_PORT (19300), OUTPUT (text or
 # json: the access-log format), PIN (1: proxy under test on CPU 0, the rest elsewhere),
 # PPROF (1: build with -tags pprof and save a 10 s CPU profile of the tunnel to $PPROF_OUT,
-# default /tmp/tunnel.pprof), PERF (1: `perf record` each proxy for 10 s under load into
+# default /tmp/tunnel.pprof; with DPOP=1 also of the DPoP tunnel, to $PPROF_OUT with -dpop before
+# .pprof), PERF (1: `perf record` each proxy for 10 s under load into
 # /tmp/perf.NAME.data, wrk's output beside it),
 # PINGEDGE (a prebuilt binary to measure instead of building ./cmd/pingedge), BEFORE (a second,
 # older pingedge binary measured in the same interleaved rounds, for before/after figures),
@@ -17,7 +18,12 @@
 # figures that load from other programs does not move. Details in bench/tunnel_count.sh. Its knobs:
 # COUNT_DURATION (5s) per window, COUNT_ROUNDS (3) interleaved rounds, COUNT_CALLGRIND (1 when
 # perf has no instruction counters: user-space instructions under valgrind's callgrind)),
-# KEEP (a directory: keep the run's logs, profiles and counts there instead of deleting them).
+# KEEP (a directory: keep the run's logs, profiles and counts there instead of deleting them),
+# DPOP (1: also log in a second profile with `login --dpop` and measure `pingedge tunnel` with
+# DPoP, a proof signed per request, in the same rounds (and COUNT windows); prints dpop / tunnel,
+# the issue 14 figure, goal >= 0.9x), UPSTREAM_DELAY (e.g. 2ms or 20ms: the upstream answers that
+# much later, like a remote API, so the figure is for a tunnel that waits on the network rather
+# than on its CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -71,10 +77,11 @@ go build -o "$work/tunnelbench" ./bench/tunnelbench
 
 upstream_port=$((BASE_PORT + 1)) bare_port=$((BASE_PORT + 2)) tunnel_port=$((BASE_PORT + 3))
 issuer_port=$((BASE_PORT + 4)) pprof_port=$((BASE_PORT + 5)) before_port=$((BASE_PORT + 6))
+dpop_port=$((BASE_PORT + 11)) dpop_pprof_port=$((BASE_PORT + 12)) # + 7 to 10: COUNT's callgrind copies
 upstream="http://127.0.0.1:$upstream_port"
 
 # A port already taken by another program must not pass for ours: refuse to start on one.
-for p in $(seq $((BASE_PORT + 1)) $((BASE_PORT + 9))); do
+for p in $(seq $((BASE_PORT + 1)) $((BASE_PORT + 12))); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "bench: port $p is in use; set BASE_PORT" >&2; exit 1; fi
 done
 wait_port() { # wait_port PORT NAME
@@ -97,8 +104,13 @@ BROWSER="curl -sSL -o /dev/null -c $work/jar -b $work/jar" \
 # The bare proxy sends a token of this session too: the issuer's own token has fewer claims, and a
 # shorter Authorization header is less to write and check per request (net/http scans each value).
 "$work/pingedge" token >"$work/token" 2>>"$work/login.log"
+if [ "${DPOP:-0}" = 1 ]; then # the same login for a second profile, with a DPoP key and bound tokens
+  BROWSER="curl -sSL -o /dev/null -c $work/jar -b $work/jar" \
+    "$work/pingedge" --profile dpop login --issuer "$issuer" --client-id "$client_id" --flow pkce --store file --dpop \
+    >"$work/login-dpop.log" 2>&1 || { echo "bench: login --dpop failed:" >&2; cat "$work/login-dpop.log" >&2; exit 1; }
+fi
 
-"${load_cpu[@]}" "$work/tunnelbench" upstream "127.0.0.1:$upstream_port" >"$work/upstream.log" 2>&1 &
+"${load_cpu[@]}" "$work/tunnelbench" upstream "127.0.0.1:$upstream_port" ${UPSTREAM_DELAY:+"$UPSTREAM_DELAY"} >"$work/upstream.log" 2>&1 &
 pids+=($!)
 "${penv[@]}" "${proxy_cpu[@]}" "$work/tunnelbench" bare "127.0.0.1:$bare_port" "$upstream" "$work/token" >"$work/bare.log" 2>&1 &
 pids+=($!)
@@ -116,15 +128,24 @@ if [ -n "${BEFORE:-}" ]; then
   pids+=($!)
   names="bare tunnel before" port[before]=$before_port pid[before]=$!
 fi
+if [ "${DPOP:-0}" = 1 ]; then
+  PINGEDGE_PPROF="127.0.0.1:$dpop_pprof_port" "${penv[@]}" "${proxy_cpu[@]}" "$work/pingedge" --profile dpop tunnel "${out[@]}" \
+    --to "$upstream" --listen "127.0.0.1:$dpop_port" >"$work/dpop.log" 2>&1 &
+  pids+=($!)
+  names="$names dpop" port[dpop]=$dpop_port pid[dpop]=$!
+fi
 for name in upstream $names; do
   case $name in upstream) p=$upstream_port ;; *) p=${port[$name]} ;; esac
   wait_port "$p" "$name"
 done
 
-echo "== both proxies reach the upstream with a bearer token =="
-for p in "${port[@]}"; do
-  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/api/items")
-  echo "127.0.0.1:$p/api/items: $code"; [ "$code" = 200 ] || { cat "$work/tunnel.log" >&2; exit 1; }
+echo "== every proxy reaches the upstream (bearer; the DPoP tunnel with a proof the edge's checker accepts) =="
+for name in $names; do
+  want=Bearer path=/api/items
+  [ "$name" = dpop ] && want=DPoP path=/check # /check runs internal/verify/dpop on the proof
+  got=$(curl -s -o /dev/null -D - "http://127.0.0.1:${port[$name]}$path" | awk 'NR == 1 {c = $2} tolower($1) == "x-bench-scheme:" {s = $2} END {sub("\r", "", s); print c, s}')
+  echo "$name 127.0.0.1:${port[$name]}$path: $got"
+  [ "$got" = "200 $want" ] || { cat "$work/$name.log" >&2; exit 1; }
 done
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system time of a process
@@ -149,6 +170,14 @@ if [ "${PPROF:-0}" = 1 ]; then
   "${load_cpu[@]}" wrk -t"$THREADS" -c"$CONNS" -d12s "http://127.0.0.1:$tunnel_port/api/items" >/dev/null &
   curl -s -o "${PPROF_OUT:-/tmp/tunnel.pprof}" "http://127.0.0.1:$pprof_port/debug/pprof/profile?seconds=10"
   wait $!
+  if [ "${DPOP:-0}" = 1 ]; then
+    dpop_out=${PPROF_OUT:-/tmp/tunnel.pprof}
+    dpop_out=${dpop_out%.pprof}-dpop.pprof
+    echo "bench: profiling the DPoP tunnel for 10 s -> $dpop_out" >&2
+    "${load_cpu[@]}" wrk -t"$THREADS" -c"$CONNS" -d12s "http://127.0.0.1:$dpop_port/api/items" >/dev/null &
+    curl -s -o "$dpop_out" "http://127.0.0.1:$dpop_pprof_port/debug/pprof/profile?seconds=10"
+    wait $!
+  fi
 fi
 if [ "${PERF:-0}" = 1 ]; then # perf profiles of every proxy under the same load, for comparison
   for name in $names; do
@@ -180,6 +209,7 @@ echo "== result =="
 printf '%-40s %10.0f/s median, %10.0f/s best\n' "bare httputil.ReverseProxy + Authorization" "$(stat "${all[bare]}" median)" "$(stat "${all[bare]}" best)"
 printf '%-40s %10.0f/s median, %10.0f/s best\n' "pingedge tunnel (access log on)" "$(stat "${all[tunnel]}" median)" "$(stat "${all[tunnel]}" best)"
 [ -n "${BEFORE:-}" ] && printf '%-40s %10.0f/s median, %10.0f/s best\n' "pingedge tunnel, BEFORE binary" "$(stat "${all[before]}" median)" "$(stat "${all[before]}" best)"
+[ "${DPOP:-0}" = 1 ] && printf '%-40s %10.0f/s median, %10.0f/s best\n' "pingedge tunnel with DPoP" "$(stat "${all[dpop]}" median)" "$(stat "${all[dpop]}" best)"
 for name in $names; do
   [ "$name" = bare ] && continue
   r=$(ratios "${all[$name]}" "${all[bare]}")
@@ -188,4 +218,11 @@ for name in $names; do
   cb=$(stat "${cpu[bare]}" median) ct=$(stat "${cpu[$name]}" median)
   awk -v n="$name" -v b="$cb" -v t="$ct" 'BEGIN {printf "CPU per request (median): bare %.1f µs, %s %.1f µs; capacity per core %s / bare = %.2fx\n", b, n, t, n, b / t}'
 done
+if [ "${DPOP:-0}" = 1 ]; then # issue 14: the tunnel with DPoP against the same tunnel without
+  r=$(ratios "${all[dpop]}" "${all[tunnel]}")
+  echo "per-round dpop / tunnel: $r"
+  printf 'dpop / tunnel = %.2fx (median of per-round ratios; goal >= 0.9x)%s\n' "$(stat "$r" median)" "${UPSTREAM_DELAY:+, upstream delay $UPSTREAM_DELAY}"
+  ct=$(stat "${cpu[tunnel]}" median) cdp=$(stat "${cpu[dpop]}" median)
+  awk -v t="$ct" -v d="$cdp" 'BEGIN {printf "CPU per request (median): tunnel %.1f µs, dpop %.1f µs (+%.1f µs per proof); capacity per core dpop / tunnel = %.2fx\n", t, d, d - t, t / d}'
+fi
 echo "access-log lines written by the tunnel: $(grep -c "/api/items" "$work/tunnel.log" || true); one of them: $(grep -m1 "/api/items" "$work/tunnel.log" || true)"

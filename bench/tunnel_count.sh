@@ -103,6 +103,8 @@ count_callgrind() { # user-space instructions per request under callgrind
       "$work/pingedge" tunnel "${out[@]}" --to "$upstream" --listen "127.0.0.1:$p" >"$work/cg.$name.log" 2>&1 & ;;
     before) GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file="$work/cg.$name" \
       "$BEFORE" tunnel "${out[@]}" --to "$upstream" --listen "127.0.0.1:$p" >"$work/cg.$name.log" 2>&1 & ;;
+    dpop) GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file="$work/cg.$name" \
+      "$work/pingedge" --profile dpop tunnel "${out[@]}" --to "$upstream" --listen "127.0.0.1:$p" >"$work/cg.$name.log" 2>&1 & ;;
     esac
     cpid=$!
     pids+=("$cpid")
