@@ -14,7 +14,7 @@ import (
 // `Authorization: DPoP <token>` with a fresh proof per request, signed for the method and the
 // upstream URL the tunnel actually calls (htu, without query), the token's hash (ath, computed
 // once per token with its Authorization value) and the resource server's latest nonce. A proof
-// is one ECDSA P-256 signature, tens of microseconds; the rest of it costs about a microsecond
+// is one ECDSA P-256 signature, tens of microseconds; the rest of it costs about 2 µs
 // (docs/performance.md, "DPoP in the tunnel").
 
 // dpopScheme is the Authorization scheme for a DPoP-bound token (RFC 9449 §7.1).
