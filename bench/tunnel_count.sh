@@ -6,7 +6,8 @@
 # proxy's events for exactly as long as wrk runs):
 #   syscalls/req   raw_syscalls:sys_enter tracepoint events / requests wrk reports
 #   cswitch/req    context switches / requests
-#   cpu µs/req     task-clock / requests (CPU time: moves with cache and SMT contention, ±15 %)
+#   cpu µs/req     task-clock / requests (CPU time: moves with cache and SMT contention, ±15 %),
+#                  split into user and system time from /proc/PID/stat
 #   instr u, k     instructions:u and instructions:k per request, where the CPU exposes hardware
 #                  counters to perf (not on every VM: then "n/a" and the callgrind figure below)
 #   GC/10k req     garbage collections (GODEBUG=gctrace=1 lines in the proxy's log) per 10k requests
@@ -35,17 +36,21 @@ hw_counters() { ! perf stat -x, -e instructions:u -- true 2>&1 | grep -q "not su
 
 gc_cycles() { grep -cE '^gc [0-9]+ @' "$work/$1.log" || true; }
 
-count_round() { # count_round NAME PORT PID -> "requests syscalls cswitches task-ms instr_u instr_k gcs"
-  local name=$1 gc0 n events=raw_syscalls:sys_enter,context-switches,task-clock
+ticks() { awk '{print $14, $15}' "/proc/$1/stat"; } # user and system clock ticks of a process
+
+count_round() { # count_round NAME PORT PID -> "requests syscalls cswitches task-ms instr_u instr_k gcs user-ms sys-ms"
+  local name=$1 gc0 n t0 t1 events=raw_syscalls:sys_enter,context-switches,task-clock
   hw_counters && events="$events,instructions:u,instructions:k"
-  gc0=$(gc_cycles "$name")
+  gc0=$(gc_cycles "$name") t0=$(ticks "$3")
   n=$("${load_cpu[@]}" perf stat -x, -o "$work/perf.$name" -e "$events" -p "$3" -- \
     wrk -t"$THREADS" -c"$CONNS" -d"$COUNT_DURATION" "http://127.0.0.1:$2/api/items" | awk '/requests in/ {print $1}')
+  t1=$(ticks "$3")
   sleep 0.2 # the gctrace line of a cycle that ended with the load
-  awk -F, -v n="$n" -v gc=$(($(gc_cycles "$name") - gc0)) '
+  awk -F, -v n="$n" -v gc=$(($(gc_cycles "$name") - gc0)) -v t0="$t0" -v t1="$t1" -v tck="$(getconf CLK_TCK)" '
     $3 ~ /raw_syscalls/ {s = $1} $3 ~ /context-switches/ {c = $1} $3 ~ /task-clock/ {t = $1}
     $3 ~ /instructions:u/ {u = $1} $3 ~ /instructions:k/ {k = $1}
-    END {print n, s, c, t, (u == "" ? "-" : u), (k == "" ? "-" : k), gc}' "$work/perf.$name"
+    END {split(t0, a, " "); split(t1, b, " ")
+      print n, s, c, t, (u == "" ? "-" : u), (k == "" ? "-" : k), gc, (b[1] - a[1]) * 1000 / tck, (b[2] - a[2]) * 1000 / tck}' "$work/perf.$name"
 }
 
 count_native() {
@@ -57,19 +62,19 @@ count_native() {
     local order=$names
     [ $((round % 2)) = 0 ] && order=$(tr ' ' '\n' <<<"$names" | tac | xargs)
     for name in $order; do
-      read -r n s c t u k g <<<"$(count_round "$name" "${port[$name]}" "${pid[$name]}")"
-      awk -v r="$round" -v m="$name" -v n="$n" -v s="$s" -v c="$c" -v t="$t" -v u="$u" -v k="$k" -v g="$g" 'BEGIN {
-        printf "round %d  %-7s %7d req  %6.2f syscalls/req  %5.2f cswitch/req  %6.1f cpu µs/req  %s  %5.2f GC/10k req\n",
-          r, m, n, s / n, c / n, t * 1000 / n, (u == "-" ? "instr n/a" : sprintf("instr u %.0f k %.0f /req", u / n, k / n)), g * 1e4 / n}'
-      for f in n s c t u k g; do tot[$name.$f]=$(awk -v a="${tot[$name.$f]:-0}" -v b="${!f}" 'BEGIN {print (b == "-") ? "-" : a + b}'); done
+      read -r n s c t u k g us sy <<<"$(count_round "$name" "${port[$name]}" "${pid[$name]}")"
+      awk -v r="$round" -v m="$name" -v n="$n" -v s="$s" -v c="$c" -v t="$t" -v u="$u" -v k="$k" -v g="$g" -v us="$us" -v sy="$sy" 'BEGIN {
+        printf "round %d  %-7s %7d req  %6.2f syscalls/req  %5.2f cswitch/req  %6.1f cpu µs/req (user %5.1f sys %5.1f)  %s  %5.2f GC/10k req\n",
+          r, m, n, s / n, c / n, t * 1000 / n, us * 1000 / n, sy * 1000 / n, (u == "-" ? "instr n/a" : sprintf("instr u %.0f k %.0f /req", u / n, k / n)), g * 1e4 / n}'
+      for f in n s c t u k g us sy; do tot[$name.$f]=$(awk -v a="${tot[$name.$f]:-0}" -v b="${!f}" 'BEGIN {print (b == "-") ? "-" : a + b}'); done
     done
   done
   echo "== COUNT totals over all rounds (per request) =="
   for name in $names; do
     awk -v m="$name" -v n="${tot[$name.n]}" -v s="${tot[$name.s]}" -v c="${tot[$name.c]}" -v t="${tot[$name.t]}" \
-      -v u="${tot[$name.u]}" -v k="${tot[$name.k]}" -v g="${tot[$name.g]}" \
+      -v u="${tot[$name.u]}" -v k="${tot[$name.k]}" -v g="${tot[$name.g]}" -v us="${tot[$name.us]}" -v sy="${tot[$name.sy]}" \
       -v bs="${tot[bare.s]}" -v bn="${tot[bare.n]}" -v bt="${tot[bare.t]}" -v bu="${tot[bare.u]}" -v bk="${tot[bare.k]}" 'BEGIN {
-      printf "%-7s syscalls %6.2f (%.3fx bare)  cpu %6.1f µs (%.3fx bare)  cswitch %5.2f  GC/10k %5.2f", m, s / n, (s / n) / (bs / bn), t * 1000 / n, (t / n) / (bt / bn), c / n, g * 1e4 / n
+      printf "%-7s syscalls %6.2f (%.3fx bare)  cpu %6.1f µs (%.3fx bare; user %.1f sys %.1f)  cswitch %5.2f  GC/10k %5.2f", m, s / n, (s / n) / (bs / bn), t * 1000 / n, (t / n) / (bt / bn), us * 1000 / n, sy * 1000 / n, c / n, g * 1e4 / n
       if (u != "-") printf "  instr u+k %.0f (%.3fx bare)", (u + k) / n, ((u + k) / n) / ((bu + bk) / bn)
       printf "\n"}'
   done
