@@ -8,7 +8,7 @@ import "runtime/debug"
 // than a hand-written proxy holds more at start, which shortens that distance further. Measured
 // with `COUNT=1 bash bench/tunnel.sh`, collection was two thirds of the instructions the tunnel
 // ran per request beyond a bare httputil.ReverseProxy. 200 doubles the distance between
-// collections (an 8 MB minimum goal, three times the live heap above it), for about 10 MB more
+// collections (an 8 MB minimum goal, three times the live heap above it), for 10–15 MB more
 // resident memory under 256 busy connections (docs/performance.md, "Tunnel as users run it").
 const tunnelGCPercent = 200
 
