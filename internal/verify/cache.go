@@ -27,8 +27,11 @@ type cacheEntry struct {
 	jkt     string // cnf.jkt: the DPoP key the token is bound to, "" when unbound
 }
 
+// newResultCache starts empty and grows with use. No size hint: 1,024 slots were a large
+// allocation that every cold Worker isolate paid before its first answer
+// (docs/performance.md, "Where the time went"), to save a few rehashes later.
 func newResultCache(max int) *resultCache {
-	return &resultCache{max: max, entries: make(map[[32]byte]*cacheEntry, min(max, 1024))}
+	return &resultCache{max: max, entries: map[[32]byte]*cacheEntry{}}
 }
 
 // tokenKey hashes the token without copying it.

@@ -192,7 +192,8 @@ func (p *Policy) validateIdentity() error {
 
 func (p *Policy) validateForward() error {
 	for i, f := range p.Forward {
-		field := fmt.Sprintf("forward[%d]", i)
+		// No fmt on the success path (see compile): the Worker validates in every cold isolate.
+		field := "forward[" + strconv.Itoa(i) + "]"
 		if !ValidHeaderName(f.Header) {
 			return &PolicyError{Field: field, Msg: fmt.Sprintf("%q is not a valid header name", f.Header)}
 		}
