@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,12 @@ func TestExplain(t *testing.T) {
 	ok := e.Explain(bg, mint(t, jose.ES256, goodClaims(), nil))
 	if !ok.OK() || ok.Claims.Subject != "user-1" {
 		t.Fatalf("valid token: %+v", ok.Checks)
+	}
+	// Verify skips building these details (jose's state.explain); Explain must still show them.
+	for i, want := range map[int]string{2: "typ ", 3: "kid \"", 4: "ES256 with EC kid=", 8: "exp 20"} {
+		if d := ok.Checks[i].Detail; !strings.HasPrefix(d, want) {
+			t.Errorf("check %s: detail %q, want it to start with %q", ok.Checks[i].Name, d, want)
+		}
 	}
 	bad := e.Explain(bg, "a.b")
 	if bad.OK() || bad.Checks[0].OK || bad.Checks[1].Ran || !errors.Is(bad.Err, jose.ErrMalformed) {
