@@ -81,6 +81,16 @@ func TestDPoPNonceWithTheClientTransport(t *testing.T) {
 	if n := f.srv.Stats().TokenRequests - before; n != 2 {
 		t.Errorf("%d token requests, want 2 (use_dpop_nonce, then the retry)", n)
 	}
+	// RFC 9449 §8.2: the next request carries the nonce the last answer supplied, so it
+	// succeeds on the first try.
+	before = f.srv.Stats().TokenRequests
+	st, r, _ = f.postToken(c, f.approvedDevice(), "")
+	if st != 200 || r["token_type"] != "DPoP" {
+		t.Fatalf("second exchange: %d %v %v", st, r["error"], r["token_type"])
+	}
+	if n := f.srv.Stats().TokenRequests - before; n != 1 {
+		t.Errorf("%d token requests for the second exchange, want 1 (the remembered nonce)", n)
+	}
 }
 
 // TestDPoPJTIMemoryBounded: the jti memory never holds more than its bound however many proofs

@@ -8,12 +8,15 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
 // Transport adds a DPoP proof to every token-endpoint request (the code and device exchanges
 // and every refresh, RFC 9449 §5) made through it, retries once with the authorization server's
-// nonce when it answers use_dpop_nonce (§8), and turns a token answer whose token_type is not
+// nonce when it answers use_dpop_nonce (§8), remembers the nonce the server supplies with each
+// answer for the next request (§8.2: one round trip per refresh, not two, once a nonce is
+// known), and turns a token answer whose token_type is not
 // DPoP into an error: a client that asked for a bound token must not carry on with a bearer
 // one without saying so. Login and the refresh source use it as their HTTP client's transport,
 // so the OAuth code itself does not change.
@@ -22,6 +25,9 @@ type Transport struct {
 	Signer  *Signer
 	IsToken func(*http.Request) bool // which requests go to the token endpoint
 	Now     func() time.Time
+
+	mu    sync.Mutex
+	nonce string // the last DPoP-Nonce the token endpoint supplied (§8.2)
 }
 
 // ErrNotBound is returned for a token answer that is not DPoP-bound.
@@ -32,10 +38,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method != http.MethodPost || t.IsToken == nil || !t.IsToken(req) {
 		return t.base().RoundTrip(req)
 	}
-	resp, err := t.send(req, "")
+	resp, err := t.send(req, t.lastNonce())
 	if err != nil {
 		return nil, err
 	}
+	t.keepNonce(resp)
 	if nonce := resp.Header.Get("DPoP-Nonce"); nonce != "" && resp.StatusCode == http.StatusBadRequest && req.GetBody != nil {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		_ = resp.Body.Close()
@@ -46,13 +53,30 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if resp, err = t.send(req, nonce); err != nil {
 			return nil, err
 		}
+		t.keepNonce(resp)
 	}
 	return checkBound(resp)
 }
 
+// keepNonce remembers the nonce an answer supplies, for the next token request. A nonce is
+// opaque and only ever echoed back to the server that sent it, so remembering any is safe.
+func (t *Transport) keepNonce(resp *http.Response) {
+	if n := resp.Header.Get("DPoP-Nonce"); n != "" {
+		t.mu.Lock()
+		t.nonce = n
+		t.mu.Unlock()
+	}
+}
+
+func (t *Transport) lastNonce() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.nonce
+}
+
 func (t *Transport) send(req *http.Request, nonce string) (*http.Response, error) {
 	out := req.Clone(req.Context())
-	if nonce != "" {
+	if nonce != "" && req.GetBody != nil {
 		body, err := req.GetBody()
 		if err != nil {
 			return nil, err
