@@ -6,10 +6,10 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 )
 
 // Limits on key material (issue 3, "Limits").
@@ -74,12 +74,14 @@ func ParseJWKS(data []byte) ([]*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrJWKS, err)
 	}
-	var rawKeys []json.RawMessage
+	var rawKeys [][]byte
 	for _, m := range top {
 		if m.Name == "keys" {
-			if err := json.Unmarshal(m.Value, &rawKeys); err != nil {
+			list, ok := rawElements(m.Value)
+			if !ok {
 				return nil, fmt.Errorf("%w: keys is not an array", ErrJWKS)
 			}
+			rawKeys = list
 		}
 	}
 	if len(rawKeys) > maxKeys {
@@ -149,6 +151,10 @@ func ParseJWK(data []byte) (*Key, error) {
 	return k, nil
 }
 
+// readJWK reads a key's members with the strict scanner's helpers, as encoding/json would into
+// strings (null leaves a member unset) but without it: in a cold Worker isolate, decoding the
+// first key set through encoding/json's reflection was most of the first verified request's
+// own Go time (docs/performance.md). Strings kept in the Key are copied out of data.
 func readJWK(data []byte) (*rawJWK, error) {
 	members, err := ParseObject(data)
 	if err != nil {
@@ -159,16 +165,23 @@ func readJWK(data []byte) (*rawJWK, error) {
 		"crv": &r.Crv, "n": &r.N, "e": &r.E, "x": &r.X, "y": &r.Y}
 	for _, m := range members {
 		if dst, ok := strs[m.Name]; ok {
-			if err := json.Unmarshal(m.Value, dst); err != nil {
+			if string(m.Value) == "null" {
+				continue
+			}
+			v, ok := jsonString(m.Value)
+			if !ok {
 				return nil, fmt.Errorf("%w: %s is not a string", ErrJWKS, m.Name)
 			}
+			*dst = strings.Clone(v)
 			continue
 		}
 		switch m.Name {
 		case "key_ops":
-			if err := json.Unmarshal(m.Value, &r.KeyOps); err != nil || r.KeyOps == nil {
+			ops, ok := stringArray(m.Value)
+			if !ok {
 				return nil, fmt.Errorf("%w: key_ops is not an array of strings", ErrJWKS)
 			}
+			r.KeyOps = ops
 		case "d", "p", "q", "dp", "dq", "qi", "k":
 			r.hasPrivate = true
 		}

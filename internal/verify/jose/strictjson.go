@@ -202,6 +202,43 @@ func stringArray(v []byte) ([]string, bool) {
 	}
 }
 
+// rawElements splits a JSON array the scanner has already validated into its elements' bytes.
+// null is an empty list, as encoding/json reads it into a slice.
+func rawElements(v []byte) ([][]byte, bool) {
+	if string(v) == "null" {
+		return nil, true
+	}
+	if len(v) == 0 || v[0] != '[' {
+		return nil, false
+	}
+	s := scanner{data: v, pos: 1}
+	var out [][]byte
+	s.ws()
+	if s.pos < len(v) && v[s.pos] == ']' {
+		return out, true
+	}
+	for {
+		s.ws()
+		start := s.pos
+		if s.value(1) != nil {
+			return nil, false
+		}
+		out = append(out, v[start:s.pos])
+		s.ws()
+		if s.pos >= len(v) {
+			return nil, false
+		}
+		switch v[s.pos] {
+		case ',':
+			s.pos++
+		case ']':
+			return out, true
+		default:
+			return nil, false
+		}
+	}
+}
+
 // errDuplicate names the repeated member so the reason is useful in a log.
 type errDuplicate struct{ name string }
 
