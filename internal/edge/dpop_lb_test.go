@@ -15,8 +15,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,26 +49,7 @@ func startTLSBalancer(t *testing.T, gateway string) *http.Client {
 	port := freePort(t)
 	conf := strings.NewReplacer("PORT", port, "DIR", dir, "GATEWAY", strings.TrimPrefix(gateway, "http://")).Replace(lbConf)
 	writeFile(t, filepath.Join(dir, "lb.conf"), conf)
-	writeFile(t, filepath.Join(dir, "nginx.conf"), strings.ReplaceAll(`master_process off;
-worker_processes 1;
-error_log PREFIX/error.log info;
-pid PREFIX/nginx.pid;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path PREFIX/body;
-    proxy_temp_path PREFIX/proxy;
-    fastcgi_temp_path PREFIX/fastcgi;
-    uwsgi_temp_path PREFIX/uwsgi;
-    scgi_temp_path PREFIX/scgi;
-    include PREFIX/lb.conf;
-}
-`, "PREFIX", dir))
-	cmd := exec.Command(nginxBinary(t), "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-e", filepath.Join(dir, "error.log"), "-g", "daemon off;")
-	runProxyProcess(t, "nginx (TLS balancer)", cmd, port, func() string {
-		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-		return "\nerror.log:\n" + string(log)
-	})
+	runNginx(t, "nginx (TLS balancer)", dir, port, "lb.conf")
 	dial := &net.Dialer{Timeout: 5 * time.Second}
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: pool},

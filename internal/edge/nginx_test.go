@@ -52,6 +52,13 @@ func startNginx(t *testing.T, pingedge, origin string) string {
 	})
 	prefix := t.TempDir()
 	writeFile(t, filepath.Join(prefix, "pingedge.conf"), conf)
+	return runNginx(t, "nginx", prefix, port, "pingedge.conf")
+}
+
+// runNginx starts nginx in the foreground with its prefix (every path it writes) in prefix and
+// the server blocks of prefix/site, and returns its base URL once it listens on port.
+func runNginx(t *testing.T, name, prefix, port, site string) string {
+	t.Helper()
 	main := strings.ReplaceAll(`master_process off;
 worker_processes 1;
 error_log PREFIX/error.log info;
@@ -64,12 +71,12 @@ http {
     fastcgi_temp_path PREFIX/fastcgi;
     uwsgi_temp_path PREFIX/uwsgi;
     scgi_temp_path PREFIX/scgi;
-    include PREFIX/pingedge.conf;
+    include PREFIX/SITE;
 }
 `, "PREFIX", prefix)
-	writeFile(t, filepath.Join(prefix, "nginx.conf"), main)
+	writeFile(t, filepath.Join(prefix, "nginx.conf"), strings.ReplaceAll(main, "SITE", site))
 	cmd := exec.Command(nginxBinary(t), "-p", prefix, "-c", filepath.Join(prefix, "nginx.conf"), "-e", filepath.Join(prefix, "error.log"), "-g", "daemon off;")
-	return runProxyProcess(t, "nginx", cmd, port, func() string {
+	return runProxyProcess(t, name, cmd, port, func() string {
 		log, _ := os.ReadFile(filepath.Join(prefix, "error.log"))
 		return "\nerror.log:\n" + string(log)
 	})

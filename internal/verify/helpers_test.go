@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math/big"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -211,27 +212,14 @@ func specOf(alg jose.Algorithm) (testAlgSpec, bool) {
 	return s, s.hash != 0
 }
 
-// samplePolicy is the policy file the decision tests run against (policy/policy_test.go parses
-// the same text field by field).
-const samplePolicy = `issuer: https://auth.pingone.com/env-1/as
-audience: [https://api.example.com, https://other.example.com]
-algorithms: [RS256, ES256]
-leeway: 10s
-roles_claim: pi.roles
-cache_ttl: 1m
-token_header: Cf-Access-Jwt-Assertion
-rules:
-  - path: /healthz
-    allow: anyone
-  - path: /admin/**
-    methods: [GET, POST, DELETE]
-    roles: [admin]
-  - name: api
-    path: /api/**
-    roles: [engineer, admin]
-    scopes: [api:read]
-default: authenticated
-forward:
-  X-Auth-User: sub
-  x-auth-roles: pi.roles
-`
+// samplePolicy is the policy file the decision tests run against; policyfile's tests parse the
+// same file field by field.
+var samplePolicy = mustRead("testdata/sample_policy.yaml")
+
+func mustRead(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

@@ -11,28 +11,15 @@ import (
 	"github.com/pingedge/pingedge/internal/verify/policy"
 )
 
-const samplePolicy = `issuer: https://auth.pingone.com/env-1/as
-audience: [https://api.example.com, https://other.example.com]
-algorithms: [RS256, ES256]
-leeway: 10s
-roles_claim: pi.roles
-cache_ttl: 1m
-token_header: Cf-Access-Jwt-Assertion
-rules:
-  - path: /healthz
-    allow: anyone
-  - path: /admin/**
-    methods: [GET, POST, DELETE]
-    roles: [admin]
-  - name: api
-    path: /api/**
-    roles: [engineer, admin]
-    scopes: [api:read]
-default: authenticated
-forward:
-  X-Auth-User: sub
-  x-auth-roles: pi.roles
-`
+// samplePolicy is the decision tests' policy file (internal/verify/testdata), parsed here field
+// by field.
+var samplePolicy = func() string {
+	b, err := os.ReadFile("../testdata/sample_policy.yaml")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 func TestParse(t *testing.T) {
 	p, err := Parse([]byte(samplePolicy))
