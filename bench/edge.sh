@@ -7,7 +7,8 @@
 # and prints requests/s and the ratios (goals: pingedge >= 0.9x bare, >= 3x oauth2-proxy).
 # Installs wrk (Debian package) and oauth2-proxy (go install, pinned) when missing.
 # Not part of `make test`. Knobs: DURATION (10s), CONNS (32), THREADS (1), ROUNDS (3),
-# BASE_PORT (18000), PIN (1: pin the proxy under test to CPU 0).
+# BASE_PORT (18000), PIN (1: pin the proxy under test to CPU 0), VARIANT_GOGC (e.g. 200: also
+# run a second `pingedge edge serve` with that GOGC in the same rounds, printed as "variant").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,7 +51,8 @@ go build -o "$work/pingedge" ./cmd/pingedge
 go build -o "$work/edgebench" ./bench/edgebench
 
 origin_port=$((BASE_PORT + 1)) bare_port=$((BASE_PORT + 2)) edge_port=$((BASE_PORT + 3))
-o2p_port=$((BASE_PORT + 4)) issuer_port=$((BASE_PORT + 5))
+o2p_port=$((BASE_PORT + 4)) issuer_port=$((BASE_PORT + 5)) variant_port=$((BASE_PORT + 6))
+VARIANT_GOGC=${VARIANT_GOGC:-}
 origin="http://127.0.0.1:$origin_port"
 
 wait_port() { # wait_port PORT NAME
@@ -87,6 +89,14 @@ POLICY
   --listen "127.0.0.1:$edge_port" >"$work/audit.jsonl" 2>"$work/pingedge.log" &
 pids+=($!)
 edge_pid=$!
+names="bare pingedge oauth2"
+if [ -n "$VARIANT_GOGC" ]; then
+  GOGC=$VARIANT_GOGC "${proxy_cpu[@]}" "$work/pingedge" edge serve --policy "$work/policy.yaml" \
+    --origin "$origin" --listen "127.0.0.1:$variant_port" >"$work/audit-variant.jsonl" 2>"$work/variant.log" &
+  pids+=($!)
+  variant_pid=$!
+  names="bare pingedge variant oauth2"
+fi
 
 # oauth2-proxy: OIDC provider from devop; bearer JWTs verified against the issuer's JWKS with
 # audience pingedge-cli (its client ID) or, via --extra-jwt-issuers, the API audience.
@@ -101,6 +111,7 @@ o2p_pid=$!
 for p in "$origin_port:origin" "$bare_port:bare" "$edge_port:pingedge" "$o2p_port:oauth2"; do
   wait_port "${p%%:*}" "${p#*:}"
 done
+[ -z "$VARIANT_GOGC" ] || wait_port "$variant_port" variant
 echo "== each proxy answers the token with the origin's 200 =="
 "$work/edgebench" check "http://127.0.0.1:$bare_port/api/items" "$work/token"
 "$work/edgebench" check "http://127.0.0.1:$edge_port/api/items" "$work/token"
@@ -118,15 +129,15 @@ run_wrk() { # run_wrk PORT PID -> "requests/s CPU-µs-per-request"
     /requests in/ {n = $1} /^Requests\/sec:/ {rps = $2}
     END {printf "%s %.1f\n", rps, (a - b) / tck * 1e6 / n}' <<<"$out"
 }
-declare -A port=([bare]=$bare_port [pingedge]=$edge_port [oauth2]=$o2p_port)
-declare -A pid=([bare]=$bare_pid [pingedge]=$edge_pid [oauth2]=$o2p_pid)
-declare -A all=([bare]="" [pingedge]="" [oauth2]="") cpu=([bare]="" [pingedge]="" [oauth2]="")
+declare -A port=([bare]=$bare_port [pingedge]=$edge_port [oauth2]=$o2p_port [variant]=$variant_port)
+declare -A pid=([bare]=$bare_pid [pingedge]=$edge_pid [oauth2]=$o2p_pid [variant]=${variant_pid:-})
+declare -A all=([bare]="" [pingedge]="" [oauth2]="" [variant]="") cpu=([bare]="" [pingedge]="" [oauth2]="" [variant]="")
 pinning="no CPU pinning"
 [ ${#proxy_cpu[@]} -gt 0 ] && pinning="proxy on CPU 0, wrk and origin on the other CPUs"
 echo "== wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS interleaved rounds; $pinning =="
-for name in bare pingedge oauth2; do wrk -t1 -c4 -d2s -H "Authorization: Bearer $token" "http://127.0.0.1:${port[$name]}/api/items" >/dev/null; done
+for name in $names; do wrk -t1 -c4 -d2s -H "Authorization: Bearer $token" "http://127.0.0.1:${port[$name]}/api/items" >/dev/null; done
 for round in $(seq "$ROUNDS"); do
-  for name in bare pingedge oauth2; do
+  for name in $names; do
     read -r rps us <<<"$(run_wrk "${port[$name]}" "${pid[$name]}")"
     printf 'round %d  %-9s %10.0f req/s  %7.1f µs CPU/request\n' "$round" "$name" "$rps" "$us"
     all[$name]="${all[$name]} $rps"
@@ -138,10 +149,11 @@ done
 stat() { tr ' ' '\n' <<<"$1" | awk 'NF' | sort -n | awk -v k="$2" '{v[NR]=$1} END {print (k=="best") ? v[NR] : (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 echo "== result =="
 printf '%-36s %12s %12s\n' "" "median" "best"
-for name in bare pingedge oauth2; do
+for name in $names; do
   case $name in
     bare) label="bare httputil.ReverseProxy" ;;
     pingedge) label="pingedge edge serve --origin" ;;
+    variant) label="pingedge edge serve, GOGC=$VARIANT_GOGC" ;;
     oauth2) label="oauth2-proxy $OAUTH2_PROXY_VERSION (JWT bearer)" ;;
   esac
   printf '%-36s %10.0f/s %10.0f/s\n' "$label" "$(stat "${all[$name]}" median)" "$(stat "${all[$name]}" best)"
@@ -162,4 +174,11 @@ printf 'CPU per request (median): bare %.1f µs, pingedge %.1f µs, oauth2-proxy
 awk -v b="$cb" -v p="$cp" -v o="$co" 'BEGIN {
   printf "capacity per core: pingedge / bare = %.2fx (goal >= 0.90x), pingedge / oauth2-proxy = %.2fx (goal >= 3.00x)\n", b / p, o / p
 }'
+if [ -n "$VARIANT_GOGC" ]; then
+  pv=$(ratios "${all[variant]}" "${all[bare]}")
+  cv=$(stat "${cpu[variant]}" median)
+  echo "per-round variant / bare:    $pv"
+  printf 'variant (GOGC=%s) / bare = %.2fx (median of rounds); CPU per request %.1f µs, capacity per core / bare = %s\n' \
+    "$VARIANT_GOGC" "$(stat "$pv" median)" "$cv" "$(awk -v b="$cb" -v v="$cv" 'BEGIN {printf "%.2fx", b / v}')"
+fi
 echo "audit lines written by pingedge: $(wc -l <"$work/audit.jsonl")"
