@@ -58,6 +58,18 @@ func writeFile(t testing.TB, path, content string) {
 	}
 }
 
+// replaceFile writes content beside path and renames it over path, as editors and config
+// management do: a poller never sees the file half-written (TestPolicyReloadWaitsForAHalfWrittenFile
+// covers in-place writes).
+func replaceFile(t testing.TB, path, content string) {
+	t.Helper()
+	tmp := path + ".tmp"
+	writeFile(t, tmp, content)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // seen is what the origin received.
 type seen struct {
 	URI     string      `json:"uri"` // the request-target as received

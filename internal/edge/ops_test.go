@@ -77,13 +77,13 @@ func TestPolicyReload(t *testing.T) {
 
 	fetches := op.Stats().JWKSFetches
 	stricter := strings.Replace(good, "roles: [engineer, admin]", "roles: [admin]", 1)
-	writeFile(t, path, stricter)
+	replaceFile(t, path, stricter)
 	waitFor(t, "the stricter policy", func() bool { return status() == 403 })
 	if n := op.Stats().JWKSFetches; n != fetches {
 		t.Errorf("a policy edit with the same issuer refetched the keys (%d -> %d fetches)", fetches, n)
 	}
 
-	writeFile(t, path, stricter+"rules: [oops\n")
+	replaceFile(t, path, stricter+"rules: [oops\n")
 	waitFor(t, "the reload error in the log", func() bool {
 		return strings.Contains(gw.logs.String(), "policy reload failed; keeping the last good policy")
 	})
@@ -101,6 +101,43 @@ func TestPolicyReload(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+// TestPolicyReloadWaitsForAHalfWrittenFile: a poll that finds the file changed acts only once
+// it has kept its size and mtime for a whole interval, so an editor or `cat > policy.yaml`
+// caught half-way is neither loaded nor reported as broken. Polls are driven by hand (no
+// ticker), so the test does not depend on the machine's speed.
+func TestPolicyReloadWaitsForAHalfWrittenFile(t *testing.T) {
+	op := startOP(t)
+	origin := echoOrigin(t)
+	u, _ := url.Parse(origin.URL)
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	good := strings.Replace(testPolicy, "%s", op.Issuer(), 1)
+	writeFile(t, path, good)
+	gw := startEdge(t, Options{PolicyFile: path, Origin: u, ReloadInterval: -1, Reload: make(chan os.Signal)})
+	alice := bearer(mint(t, op, "alice", "engineer"))
+	status := func() int { resp, _ := do(t, "GET", gw.url, "/api/a", alice); return resp.StatusCode }
+	poll := func() { gw.Server.reload(t.Context(), "poll", false) }
+
+	stricter := strings.Replace(good, "roles: [engineer, admin]", "roles: [admin]", 1)
+	half := stricter[:strings.Index(stricter, "rules:")+len("rules:\n  - path: [")]
+	writeFile(t, path, half) // an in-place write caught half-way: not valid YAML
+	poll()
+	if strings.Contains(gw.logs.String(), "policy reload failed") || status() != 200 {
+		t.Fatalf("a file seen changing for the first time was loaded or reported:\n%s", gw.logs)
+	}
+	writeFile(t, path, stricter) // the writer finishes before the next poll
+	poll()
+	if strings.Contains(gw.logs.String(), "policy reload failed") || status() != 200 {
+		t.Fatalf("the file changed again since the last poll, yet was loaded or reported:\n%s", gw.logs)
+	}
+	poll() // unchanged for one interval: settled
+	if s := status(); s != 403 {
+		t.Fatalf("the settled file was not loaded: %d\n%s", s, gw.logs)
+	}
+	if strings.Contains(gw.logs.String(), "policy reload failed") {
+		t.Errorf("the half-written state was reported as a broken policy:\n%s", gw.logs)
 	}
 }
 
