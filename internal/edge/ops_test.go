@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/pingedge/pingedge/internal/devop"
 )
 
 // TestMetricsEndpoint: the Prometheus text carries decisions by outcome, the latency histogram,
@@ -58,15 +59,22 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 }
 
+// reloadSetup starts a provider and an echo origin and writes the test policy for that
+// provider to a file of its own: what every reload test starts from.
+func reloadSetup(t *testing.T) (op *devop.Server, origin *url.URL, path, good string) {
+	t.Helper()
+	op = startOP(t)
+	origin, _ = url.Parse(echoOrigin(t).URL)
+	path = filepath.Join(t.TempDir(), "policy.yaml")
+	good = strings.Replace(testPolicy, "%s", op.Issuer(), 1)
+	writeFile(t, path, good)
+	return op, origin, path, good
+}
+
 // TestPolicyReload: an edit takes effect without a restart, a broken edit keeps the last good
 // policy and says why, SIGHUP reloads at once.
 func TestPolicyReload(t *testing.T) {
-	op := startOP(t)
-	origin := echoOrigin(t)
-	u, _ := url.Parse(origin.URL)
-	path := filepath.Join(t.TempDir(), "policy.yaml")
-	good := strings.Replace(testPolicy, "%s", op.Issuer(), 1)
-	writeFile(t, path, good)
+	op, u, path, good := reloadSetup(t)
 	hup := make(chan os.Signal, 1)
 	gw := startEdge(t, Options{PolicyFile: path, Origin: u, ReloadInterval: 20 * time.Millisecond, Reload: hup})
 	alice := bearer(mint(t, op, "alice", "engineer"))
@@ -109,12 +117,7 @@ func TestPolicyReload(t *testing.T) {
 // caught half-way is neither loaded nor reported as broken. Polls are driven by hand (no
 // ticker), so the test does not depend on the machine's speed.
 func TestPolicyReloadWaitsForAHalfWrittenFile(t *testing.T) {
-	op := startOP(t)
-	origin := echoOrigin(t)
-	u, _ := url.Parse(origin.URL)
-	path := filepath.Join(t.TempDir(), "policy.yaml")
-	good := strings.Replace(testPolicy, "%s", op.Issuer(), 1)
-	writeFile(t, path, good)
+	op, u, path, good := reloadSetup(t)
 	gw := startEdge(t, Options{PolicyFile: path, Origin: u, ReloadInterval: -1, Reload: make(chan os.Signal)})
 	alice := bearer(mint(t, op, "alice", "engineer"))
 	status := func() int { resp, _ := do(t, "GET", gw.url, "/api/a", alice); return resp.StatusCode }
@@ -143,12 +146,7 @@ func TestPolicyReloadWaitsForAHalfWrittenFile(t *testing.T) {
 
 // TestPolicyReloadOnSIGHUP: with polling off, an edit waits for a real SIGHUP to the process.
 func TestPolicyReloadOnSIGHUP(t *testing.T) {
-	op := startOP(t)
-	origin := echoOrigin(t)
-	u, _ := url.Parse(origin.URL)
-	path := filepath.Join(t.TempDir(), "policy.yaml")
-	good := strings.Replace(testPolicy, "%s", op.Issuer(), 1)
-	writeFile(t, path, good)
+	op, u, path, good := reloadSetup(t)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
