@@ -73,14 +73,14 @@ func dpopFlags(p *policy.Policy, path string, dr *dpopRequest) (string, error) {
 	if dr.URL != "" {
 		u, err := url.Parse(dr.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return "", usageError("--url %q: give the full URL the request is sent to, e.g. https://api.example.com/api/items", dr.URL)
+			return "", usageError("--url %q: give the full URL the request is sent to, e.g. https://api.example.com/api/items", withoutQuery(dr.URL))
 		}
 		up := u.EscapedPath()
 		if up == "" {
 			up = "/"
 		}
 		if path != "" && path != up {
-			return "", usageError("--path %s and --url %s name different paths: give one of them", path, dr.URL)
+			return "", usageError("--path %q and --url %q name different paths: give one of them", withoutQuery(path), withoutQuery(dr.URL))
 		}
 		path = up
 	}
@@ -91,6 +91,15 @@ func dpopFlags(p *policy.Policy, path string, dr *dpopRequest) (string, error) {
 		return "", usageError("--dpop-proof needs a policy with dpop: allowed or required; with dpop: off the edge does not read proofs")
 	}
 	return path, nil
+}
+
+// withoutQuery is a request URL or path as an error may name it: a query or fragment can carry
+// an access token (RFC 6750 §2.3), and no token is ever printed in an error.
+func withoutQuery(raw string) string {
+	if i := strings.IndexAny(raw, "?#"); i >= 0 {
+		return raw[:i]
+	}
+	return raw
 }
 
 // dpopView is what verify and inspect say about DPoP for one token.
