@@ -19,7 +19,11 @@ func TestParsePublicURL(t *testing.T) {
 	}
 	for _, bad := range []string{"", "api.example.com", "ftp://api.example.com", "https://", "https:api.example.com",
 		"https://u:p@api.example.com", "https://api.example.com/v1", "https://api.example.com?x=1", "https://api.example.com/?",
-		"https://api.example.com#f", "https://api.example.com:port"} {
+		"https://api.example.com#f", "https://api.example.com:port",
+		// accepted before, yet no proof could ever match: a zone is not a host clients call, and
+		// a port must be what a client writes (SameURL compares ports as written).
+		"https://[fe80::1%25eth0]:8443", "https://api.example.com:0443", "https://api.example.com:99999",
+		"https://api.example.com:0"} {
 		if got, err := ParsePublicURL(bad); err == nil {
 			t.Errorf("%q accepted as %q", bad, got)
 		}
