@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 )
 
 // defaultStateDir is where cached sessions, locks and the opt-in credential files live when no
@@ -58,7 +59,7 @@ func migrateState(legacy, state string) error {
 		return fmt.Errorf("move the state directory to %s: %w", state, err)
 	}
 	if err := os.Rename(legacy, state); err != nil {
-		return fmt.Errorf("move the state directory from %s to %s: %w: run mv %s %s", legacy, state, err, legacy, state)
+		return fmt.Errorf("move the state directory from %s to %s: %w: run mv %s %s", legacy, state, err, shellQuote(legacy), shellQuote(state))
 	}
 	return nil
 }
@@ -81,13 +82,13 @@ func CheckPrivateDir(dir string) error {
 	if uid, ok := ownerUID(fi); ok && uid != os.Getuid() {
 		return &UnsafeError{
 			Problem: fmt.Sprintf("the state directory %s belongs to user id %d, not to you (%d)", dir, uid, os.Getuid()),
-			Fix:     fmt.Sprintf("sudo chown -R %d %s && chmod 700 %s", os.Getuid(), dir, dir),
+			Fix:     fmt.Sprintf("sudo chown -R %d %s && chmod 700 %s", os.Getuid(), shellQuote(dir), shellQuote(dir)),
 		}
 	}
 	if fi.Mode().Perm()&0o022 != 0 {
 		return &UnsafeError{
 			Problem: fmt.Sprintf("the state directory %s is writable by group or others (mode %v)", dir, fi.Mode().Perm()),
-			Fix:     "chmod 700 " + dir,
+			Fix:     "chmod 700 " + shellQuote(dir),
 		}
 	}
 	return nil
@@ -102,13 +103,13 @@ func CheckPrivateFile(path string, fi fs.FileInfo) error {
 	if uid, ok := ownerUID(fi); ok && uid != os.Getuid() {
 		return &UnsafeError{
 			Problem: fmt.Sprintf("%s belongs to user id %d, not to you (%d)", path, uid, os.Getuid()),
-			Fix:     "rm " + path + ", then log in again",
+			Fix:     "rm " + shellQuote(path) + ", then log in again",
 		}
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		return &UnsafeError{
 			Problem: fmt.Sprintf("%s is readable or writable by others (mode %v)", path, fi.Mode().Perm()),
-			Fix:     "chmod 600 " + path,
+			Fix:     "chmod 600 " + shellQuote(path),
 		}
 	}
 	return nil
@@ -131,3 +132,15 @@ func (e *UnsafeError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrUnsafeState) (and so ErrInvalid: exit 2) hold.
 func (e *UnsafeError) Unwrap() error { return ErrUnsafeState }
+
+// shellQuote makes path one word of the fix command the user pastes into a POSIX shell: as it is
+// when it holds only characters no shell treats specially, else in single quotes. The macOS
+// state directory is under "Application Support"; unquoted, chmod would get two wrong paths.
+func shellQuote(path string) string {
+	for _, c := range path {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("/._-+:,@%=", c)) {
+			return "'" + strings.ReplaceAll(path, "'", `'\''`) + "'"
+		}
+	}
+	return path
+}
