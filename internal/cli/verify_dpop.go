@@ -94,10 +94,17 @@ func dpopFlags(p *policy.Policy, path string, dr *dpopRequest) (string, error) {
 }
 
 // withoutQuery is a request URL or path as an error may name it: a query or fragment can carry
-// an access token (RFC 6750 §2.3), and no token is ever printed in an error.
+// an access token (RFC 6750 §2.3) and user info a password (RFC 3986 §3.2.1), and no secret is
+// ever printed in an error. It works on the text, since the URL may be one url.Parse refused.
 func withoutQuery(raw string) string {
 	if i := strings.IndexAny(raw, "?#"); i >= 0 {
-		return raw[:i]
+		raw = raw[:i]
+	}
+	if i := strings.Index(raw, "://"); i >= 0 {
+		auth, _, _ := strings.Cut(raw[i+3:], "/")
+		if at := strings.LastIndexByte(auth, '@'); at >= 0 {
+			raw = raw[:i+3] + raw[i+3+at+1:]
+		}
 	}
 	return raw
 }

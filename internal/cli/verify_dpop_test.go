@@ -18,6 +18,8 @@ func TestDPoPFlagErrorsKeepTheQueryOut(t *testing.T) {
 		{"", "ftp://api.example.com/items?access_token=" + secret, "ftp://api.example.com/items"},
 		{"", "https://api.example.com/%zz?access_token=" + secret, "https://api.example.com/%zz"},
 		{"/items?access_token=" + secret, "https://api.example.com/items", "/items"},
+		{"/other", "https://user:" + secret + "@api.example.com/items", "https://api.example.com/items"},
+		{"", "https://user:" + secret + "@api.example.com/%zz", "https://api.example.com/%zz"},
 	} {
 		dr := dpopRequest{URL: tc.url}
 		_, err := dpopFlags(pol, tc.path, &dr)
