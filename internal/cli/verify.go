@@ -42,6 +42,12 @@ type EngineFlags struct {
 	Issuer   string
 	Audience []string
 	JWKS     string // URL or file
+
+	// pastedProof: verify checks a DPoP proof made for an edge. With dpop_nonce on, its nonce
+	// is an HMAC under that edge process's own key (RFC 9449 §8), which no other process has,
+	// so build leaves the nonce check out and nonceUnchecked says so.
+	pastedProof    bool
+	nonceUnchecked bool
 }
 
 func (e *EngineFlags) register(fs *pflag.FlagSet) {
@@ -116,6 +122,7 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
+	opts.Engine.pastedProof = strings.TrimSpace(opts.DPoP.Proof) != ""
 	engine, err := opts.Engine.build(opts.f)
 	if err != nil {
 		return err
@@ -145,6 +152,9 @@ func verifyRun(ctx context.Context, opts *VerifyOptions) error {
 		}
 	}
 	res.DPoP = newDPoPView(engine.Policy(), claims, opts.DPoP, res.Allowed != nil)
+	if res.DPoP != nil {
+		res.DPoP.NonceUnchecked = res.DPoP.ProofChecked && opts.Engine.nonceUnchecked
+	}
 	if err := renderVerify(opts.f, res, claims); err != nil {
 		return err
 	}
@@ -191,6 +201,9 @@ func (e *EngineFlags) build(f *Factory) (*verify.Engine, error) {
 	p, err := e.policy()
 	if err != nil {
 		return nil, err
+	}
+	if e.pastedProof && p.DPoPNonce {
+		p.DPoPNonce, e.nonceUnchecked = false, true
 	}
 	opts := verify.EngineOptions{Now: f.Now, CacheSize: -1, Fetcher: &keyset.HTTPFetcher{Client: f.HTTP}}
 	if f.Global.Verbose {

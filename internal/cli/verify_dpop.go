@@ -114,6 +114,9 @@ type dpopView struct {
 	JKT          string `json:"jkt,omitempty"` // the token's cnf.jkt; "" when unbound
 	Mode         string `json:"policy_dpop"`   // off | allowed | required
 	ProofChecked bool   `json:"proof_checked"` // a request was decided with a proof
+	// NonceUnchecked: the policy has dpop_nonce on, and the proof's nonce could not be checked
+	// here (only the edge process that issued it holds its key); every other check was made.
+	NonceUnchecked bool `json:"nonce_not_checked,omitempty"`
 }
 
 // newDPoPView is nil when there is nothing to say: an unbound token and no proof.
@@ -136,6 +139,8 @@ func (v *dpopView) describe(decided bool) string {
 		return "a proof was given for a token that is not DPoP-bound (no cnf.jkt): the edge refuses Authorization: DPoP with it"
 	case v.Mode == string(policy.DPoPOff):
 		return "bound to cnf.jkt " + v.JKT + ", but the policy has dpop: off (or there is no policy): the edge takes it as a bearer token"
+	case v.ProofChecked && v.NonceUnchecked:
+		return "bound to cnf.jkt " + v.JKT + "; the request was decided with the proof given, but its nonce was not checked (dpop_nonce: on; only the edge that issued a nonce can check it)"
 	case v.ProofChecked:
 		return "bound to cnf.jkt " + v.JKT + "; the request was decided with the proof given"
 	case decided:
