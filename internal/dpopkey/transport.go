@@ -38,7 +38,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.Method != http.MethodPost || t.IsToken == nil || !t.IsToken(req) {
 		return t.base().RoundTrip(req)
 	}
-	resp, err := t.send(req, t.lastNonce())
+	resp, err := t.send(req, t.lastNonce(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			resp.Body = io.NopCloser(bytes.NewReader(body))
 			return resp, nil
 		}
-		if resp, err = t.send(req, nonce); err != nil {
+		if resp, err = t.send(req, nonce, true); err != nil {
 			return nil, err
 		}
 		t.keepNonce(resp)
@@ -74,9 +74,11 @@ func (t *Transport) lastNonce() string {
 	return t.nonce
 }
 
-func (t *Transport) send(req *http.Request, nonce string) (*http.Response, error) {
+// send signs and sends req. The first attempt sends req's own body (the base transport closes
+// it, as the RoundTripper contract asks); only a retry (rewind) takes a fresh copy from GetBody.
+func (t *Transport) send(req *http.Request, nonce string, rewind bool) (*http.Response, error) {
 	out := req.Clone(req.Context())
-	if nonce != "" && req.GetBody != nil {
+	if rewind {
 		body, err := req.GetBody()
 		if err != nil {
 			return nil, err

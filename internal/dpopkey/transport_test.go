@@ -114,3 +114,34 @@ func TestIsTokenRequest(t *testing.T) {
 		}
 	}
 }
+
+// closeRecorder is a request body that says whether it was closed.
+type closeRecorder struct {
+	io.Reader
+	closed atomic.Bool
+}
+
+func (c *closeRecorder) Close() error { c.closed.Store(true); return nil }
+
+// TestEveryRequestBodyIsClosed: the RoundTripper contract (net/http) says RoundTrip closes the
+// request body. A request sent with a remembered nonce, and one retried after use_dpop_nonce,
+// must close the body the caller gave, not only the copy GetBody made.
+func TestEveryRequestBodyIsClosed(t *testing.T) {
+	srv, _ := tokenServer(t, "DPoP", true)
+	tr := &Transport{Signer: testSigner(t), IsToken: func(*http.Request) bool { return true }}
+	for i, what := range []string{"first request: use_dpop_nonce, then the retry", "second request: the remembered nonce"} {
+		const form = "grant_type=refresh_token&refresh_token=x"
+		body := &closeRecorder{Reader: strings.NewReader(form)}
+		req, _ := http.NewRequest("POST", srv.URL, body)
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(form)), nil }
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		resp, err := tr.RoundTrip(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%d %s: %v %v", i, what, resp, err)
+		}
+		resp.Body.Close()
+		if !body.closed.Load() {
+			t.Errorf("%s: the caller's request body was never closed", what)
+		}
+	}
+}
