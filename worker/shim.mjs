@@ -11,10 +11,12 @@
 // A request the core allowed on a verified token is answered again from a memo of the core's
 // answer, without entering Go, until that token's validation result would leave the core's
 // cache (worker/bridge/memo.go says why this replays the core rather than deciding in JS).
+// With a PINGEDGE_KV binding the memo also goes to KV, under a hash of its key, so a new isolate
+// answers a request another isolate's core already answered before it starts Go at all.
 // One audit JSON line per request goes to console.log (Workers Logs / Logpush); never the token.
 import "./wasm_exec.js";
 import wasm from "./pingedge.wasm";
-import policy from "./policy.mjs";
+import policy, { memoValues, requestIDHeader, answerScope } from "./policy.mjs";
 
 const MAX_FETCH_MS = 10000;
 const MEMO_MAX = 1024;
@@ -81,15 +83,14 @@ globalThis.__pingedgeHost = {
 // The decision memo (worker/bridge/memo.go): the core's answer to an allowed request on a
 // verified token, replayed for the same method, raw path, header names and token until the
 // token's validation result would leave the core's cache. memoValues are the header names whose
-// values key it (the token's), as the core reported them.
+// values key it (the token's) and requestIDHeader the core's request-id header, both written
+// into policy.mjs by `edge worker build` from the core's own code.
 const memo = new Map();
-let memoValues = null;
 
 function memoKey(method, path, headers) {
-  if (!memoValues) return null;
   let k = method + "\n" + path;
   for (const [name, value] of headers) {
-    if (name === rid.header) return null; // a client request id: the core keeps or replaces it
+    if (name === requestIDHeader) return null; // a client request id: the core keeps or replaces it
     // DPoP (RFC 9449): every request needs its own proof, checked by the core; never replay.
     if (name === "dpop" || (name === "authorization" && /^dpop /i.test(value))) return null;
     k += "\n" + name;
@@ -105,26 +106,62 @@ function memoGet(key) {
     memo.delete(key);
     return null;
   }
+  return replay(m);
+}
+
+// replay is the core's memoised answer m with a fresh request id and audit time.
+function replay(m) {
   const id = randomID();
   const time = new Date().toISOString().replace(/\.?0+Z$/, "Z"); // Go's RFC 3339 with trimmed zeros
   return { allow: true, status: 200, path: m.path, strip: m.strip, set: m.set, request_id_header: m.request_id_header,
     request_id: id, audit: '{"time":"' + time + '","request_id":"' + id + '",' + m.tail };
 }
 
-// memoPut keeps an answer the core marked reusable; key is null for the isolate's first such
-// answer, before the core had said which header values count.
-function memoPut(key, a, request, target) {
-  memoValues = a.memo_values;
-  key = key || memoKey(request.method, target.path, request.headers);
-  if (!key) return;
+// memoPut keeps an answer the core marked reusable, and returns the entry (null: none).
+function memoPut(key, a) {
+  if (!key) return null;
   if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value); // the oldest
   const set = { ...a.set };
   delete set[a.request_id_header];
-  memo.set(key, { until: a.memo_until, path: a.path, strip: a.strip, set, request_id_header: a.request_id_header, tail: a.audit_tail });
+  const m = { until: a.memo_until, path: a.path, strip: a.strip, set, request_id_header: a.request_id_header, tail: a.audit_tail };
+  memo.set(key, m);
+  return m;
 }
 
-// The core's request-id header in lower case (as Headers iterates), once known.
-const rid = { header: null };
+// The memo in KV: the entry under pingedge:answer: and the SHA-256 of this build's answerScope
+// and the memo key (which holds the token, so never the key itself), kept until `until` (KV's
+// least expirationTtl is 60 s, so `until` in the value is what bounds the replay).
+async function kvAnswerKey(key) {
+  const sum = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(answerScope + "\n" + key));
+  let s = "pingedge:answer:";
+  for (const x of new Uint8Array(sum)) s += (x < 16 ? "0" : "") + x.toString(16);
+  return s;
+}
+
+async function kvAnswerPut(store, key, m) {
+  const ttl = Math.max(60, Math.ceil((m.until - Date.now()) / 1000));
+  await store.put(await kvAnswerKey(key), JSON.stringify(m), { expirationTtl: ttl });
+}
+
+// kvAnswerGet replays the answer another isolate's core gave for key, or returns null. A value
+// that is not exactly an entry kvAnswerPut wrote, or whose `until` has passed, is not used.
+async function kvAnswerGet(store, key) {
+  const raw = await store.get(await kvAnswerKey(key));
+  if (!raw) return null;
+  let m;
+  try {
+    m = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!m || typeof m.until !== "number" || Date.now() >= m.until || typeof m.path !== "string" ||
+      typeof m.tail !== "string" || typeof m.request_id_header !== "string" || typeof m.set !== "object" || !Array.isArray(m.strip)) {
+    return null;
+  }
+  if (memo.size >= MEMO_MAX) memo.delete(memo.keys().next().value);
+  memo.set(key, m);
+  return replay(m);
+}
 
 function randomID() {
   const b = crypto.getRandomValues(new Uint8Array(16));
@@ -149,6 +186,7 @@ function decide(wire) {
 function start(env) {
   if (started) return;
   started = true;
+  console.error(JSON.stringify({ level: "INFO", msg: "starting the pingedge core" })); // once per isolate
   kv = env.PINGEDGE_KV || null;
   go.env = { PINGEDGE_POLICY: policy };
   if (kv) go.env.PINGEDGE_KV = "1"; // validation results go to KV too (verify.ResultStore)
@@ -209,18 +247,26 @@ async function forward(request, env, target, a) {
 }
 
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
+    const target = rawTarget(request.url);
+    const key = memoKey(request.method, target.path, request.headers);
+    let a = memoGet(key);
+    if (!a && key && !started && env.PINGEDGE_KV) {
+      // Only before Go has started: a warm isolate's own memo and core answer without a KV read.
+      try {
+        a = await kvAnswerGet(env.PINGEDGE_KV, key);
+      } catch (err) {
+        console.error(JSON.stringify({ level: "WARN", msg: "KV answer lookup failed", error: String(err && err.message || err) }));
+      }
+    }
+    if (a) {
+      console.log(a.audit);
+      return forward(request, env, target, a);
+    }
     start(env);
     if (typeof globalThis.__pingedgeDecide !== "function" || go.exited) {
       console.error(JSON.stringify({ level: "ERROR", msg: "pingedge core is not running" }));
       return plain(500, {});
-    }
-    const target = rawTarget(request.url);
-    const key = memoKey(request.method, target.path, request.headers);
-    let a = memoGet(key);
-    if (a) {
-      console.log(a.audit);
-      return forward(request, env, target, a);
     }
     try {
       // Lines, not JSON: cheaper to read in Go. HTTP allows no CR/LF in names or values.
@@ -229,8 +275,12 @@ export default {
       let answer = decide(wire);
       if (typeof answer !== "string") answer = await answer;
       a = JSON.parse(answer);
-      rid.header = a.request_id_header.toLowerCase();
-      if (a.memo_until) memoPut(key, a, request, target);
+      const m = a.memo_until ? memoPut(key, a) : null;
+      if (m && kv) {
+        const put = kvAnswerPut(kv, key, m).catch((err) =>
+          console.error(JSON.stringify({ level: "WARN", msg: "KV answer not stored", error: String(err && err.message || err) })));
+        if (ctx && ctx.waitUntil) ctx.waitUntil(put);
+      }
     } catch (err) {
       console.error(JSON.stringify({ level: "ERROR", msg: String(err && err.message || err) }));
       return plain(500, {});

@@ -6,14 +6,19 @@ package workerbundle
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"text/template"
 
+	"github.com/pingedge/pingedge/internal/verify/policy"
 	"github.com/pingedge/pingedge/internal/verify/policyfile"
 	"github.com/pingedge/pingedge/worker"
 	"github.com/pingedge/pingedge/worker/bridge"
@@ -71,7 +76,7 @@ func Build(ctx context.Context, o Options) (*Bundle, error) {
 			return nil, err
 		}
 	}
-	files, err := bundleFiles(o, raw, bridge.EncodePolicy(pol), w)
+	files, err := bundleFiles(o, raw, pol, w)
 	if err != nil {
 		return nil, err
 	}
@@ -100,23 +105,45 @@ func Build(ctx context.Context, o Options) (*Bundle, error) {
 	return b, nil
 }
 
-// bundleFiles lays out the bundle; compiled is the policy precompiled for the wasm (the YAML
-// parser's start-up cost stays out of every cold isolate), policy the YAML kept for reference.
-func bundleFiles(o Options, policy []byte, compiled string, w *Wasm) (map[string][]byte, error) {
+// bundleFiles lays out the bundle: policy.mjs holds the policy precompiled for the wasm (the
+// YAML parser's start-up cost stays out of every cold isolate) and what the shim needs before
+// Go starts (policyModule); policy.yaml is the YAML kept for reference.
+func bundleFiles(o Options, yaml []byte, pol *policy.Policy, w *Wasm) (map[string][]byte, error) {
 	shim, err := fs.ReadFile(worker.Files, "shim.mjs")
 	if err != nil {
 		return nil, fmt.Errorf("worker shim: %w", err)
 	}
-	pol, _ := json.Marshal(compiled) // a string always marshals
 	wr, err := wrangler(o)
 	if err != nil {
 		return nil, err
 	}
 	return map[string][]byte{
 		FileShim: shim, FileWasm: w.Module, FileWasmExec: w.WasmExec,
-		FilePolicy: []byte("// The policy this Worker enforces: policy.yaml beside it, precompiled by pingedge.\nexport default " + string(pol) + ";\n"),
-		FileYAML:   policy, FileWrangler: wr,
+		FilePolicy: policyModule(pol, shim, w), FileYAML: yaml, FileWrangler: wr,
 	}, nil
+}
+
+// policyModule writes policy.mjs: the precompiled policy as its default export, and the memo's
+// keying (worker/bridge/memo.go) as named exports, computed by the core's own code so a cold
+// isolate can key its memo, and look up an answer another isolate left in KV, without starting
+// Go. answerScope names this build (core, shim and policy): a KV answer is only ever replayed by
+// the build whose core gave it, never after a redeploy with another policy or core.
+func policyModule(pol *policy.Policy, shim []byte, w *Wasm) []byte {
+	compiled := bridge.EncodePolicy(pol)
+	h := sha256.New()
+	for _, part := range [][]byte{w.Module, shim, []byte(compiled)} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+		h.Write(n[:])
+		h.Write(part)
+	}
+	js := func(v any) string { b, _ := json.Marshal(v); return string(b) } // strings always marshal
+	return []byte("// The policy this Worker enforces: policy.yaml beside it, precompiled by pingedge.\n" +
+		"export default " + js(compiled) + ";\n" +
+		"// The memo's keying and this build's name for KV answers (worker/bridge/memo.go), written by pingedge.\n" +
+		"export const memoValues = " + js(bridge.MemoValues(pol)) + ";\n" +
+		"export const requestIDHeader = " + js(strings.ToLower(pol.RequestIDHeader)) + ";\n" +
+		"export const answerScope = " + js(hex.EncodeToString(h.Sum(nil))) + ";\n")
 }
 
 var workerName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)

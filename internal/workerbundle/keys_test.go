@@ -97,8 +97,9 @@ func TestWorkerKV(t *testing.T) {
 		t.Fatal("nothing written to KV")
 	}
 	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), "pingedge:fetch:") && !strings.HasPrefix(e.Name(), "pingedge:result:") {
-			t.Errorf("KV holds %q, want only pingedge:fetch: and pingedge:result: entries", e.Name())
+		if !strings.HasPrefix(e.Name(), "pingedge:fetch:") && !strings.HasPrefix(e.Name(), "pingedge:result:") &&
+			!strings.HasPrefix(e.Name(), "pingedge:answer:") {
+			t.Errorf("KV holds %q, want only pingedge:fetch:, pingedge:result: and pingedge:answer: entries", e.Name())
 		}
 	}
 	before := op.Stats().JWKSFetches

@@ -43,8 +43,16 @@ func memo(a *Answer, p *policy.Policy, d *verify.Decision) {
 	}
 	a.AuditTail = string(line[i+len(mark):])
 	a.MemoUntil = d.ValidUntil.UnixMilli()
-	a.MemoValues = []string{"authorization"}
+	a.MemoValues = MemoValues(p)
+}
+
+// MemoValues are the lower-case names of the headers whose values key the memo: those that
+// carry the token. `edge worker build` writes them into policy.mjs from this same function, so
+// a cold isolate keys its memo (and its KV answers) before Go has started.
+func MemoValues(p *policy.Policy) []string {
+	v := []string{"authorization"}
 	if p.TokenHeader != "" {
-		a.MemoValues = append(a.MemoValues, strings.ToLower(p.TokenHeader))
+		v = append(v, strings.ToLower(p.TokenHeader))
 	}
+	return v
 }
