@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,6 +117,18 @@ func (e *env) coldStart(ctx context.Context, t *target) (time.Duration, error) {
 	return time.Since(p.started), nil
 }
 
+// coldNote says, for a KV-bound target, whether its cold start was answered from KV without
+// starting Go (the shim logs once when it starts the core).
+func (e *env) coldNote(t *target) string {
+	if t.kv == "" {
+		return ""
+	}
+	if strings.Contains(logFile(filepath.Join(e.dir, "cold", t.ident(), "workerd.log")).String(), "starting the pingedge core") {
+		return " (Go started)"
+	}
+	return " (answered from KV, Go not started)"
+}
+
 // pieces is how many parts a round's throughput run is cut into, taken in turn for every
 // target, so a neighbour's burst on this shared machine hits all targets alike.
 const pieces = 4
@@ -157,7 +170,7 @@ func coldRound(ctx context.Context, e *env, o options, round int, res *results) 
 			}
 			ms := float64(d.Microseconds()) / 1000
 			res.add(t.name, "cold", ms)
-			fmt.Printf("round %d  %-12s cold start %.1f ms\n", round, t.name, ms)
+			fmt.Printf("round %d  %-12s cold start %.1f ms%s\n", round, t.name, ms, e.coldNote(t))
 		}
 	}
 	return nil
