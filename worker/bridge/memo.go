@@ -27,6 +27,12 @@ import (
 //   - Only requests without a client request id: the shim stamps a fresh random one, as the
 //     core does, and renders the audit line from the core's (AuditTail) with the new time and
 //     id, "cached":true and latency 0.
+//   - With a PINGEDGE_KV binding the entry also goes to KV, keyed by the SHA-256 of the build's
+//     answerScope (a hash of core, shim and policy) and the memo key, so only the build that
+//     gave an answer replays it, and a cold isolate replays it before starting Go. `until` is
+//     stored with it and checked on every read: KV's least expirationTtl is 60 s, longer than
+//     what may be left. The memo's keying (MemoValues, the request-id header) is written into
+//     policy.mjs at build time, so an isolate keys its first request the same way.
 
 // memo fills the memo fields of a for an allowed decision d.
 func memo(a *Answer, p *policy.Policy, d *verify.Decision) {
