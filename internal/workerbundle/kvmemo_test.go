@@ -2,6 +2,7 @@ package workerbundle
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,7 +20,8 @@ const coreStarted = "starting the pingedge core"
 // the same request from it without starting Go: 200, the same identity headers, a fresh request
 // id, an audit line that says "cached":true. Any other request — another path, another token,
 // an added header name, a DPoP request, a client request id, or the same request once the
-// stored `until` has passed — goes to the core, each in its own cold isolate.
+// stored `until` has passed, or a stored value that is not a whole entry — goes to the core,
+// each in its own cold isolate.
 func TestWorkerKVAnswers(t *testing.T) {
 	op := startOP(t)
 	origin := edgecases.EchoOrigin(t)
@@ -77,6 +79,12 @@ func TestWorkerKVAnswers(t *testing.T) {
 	}
 	expireAnswer(t, answer)
 	checkGoesToCore(t, "until passed", startWorkerIn(t, dir, policy, origin.URL, cfg), "/api/items", bearer(tok))
+	// A value that is not an entry the shim wrote (here: no path, strip or audit tail) is a miss.
+	forged := fmt.Sprintf(`{"until":%d,"set":{"X-Auth-User":"mallory"}}`, time.Now().Add(time.Hour).UnixMilli())
+	if err := os.WriteFile(answer, []byte(forged), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkGoesToCore(t, "malformed entry", startWorkerIn(t, dir, policy, origin.URL, cfg), "/api/items", bearer(tok))
 }
 
 // checkGoesToCore sends one request to a cold isolate and checks the core answered it.
