@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"cmd/pingedge-demo":      {"internal/cli"},
 	"internal/verify":        {"internal/verify/jose", "internal/verify/keyset", "internal/verify/policy", "internal/verify/dpop"},
 	"internal/verify/dpop":   {"internal/verify/jose"},
-	"internal/dpopkey":       {},
+	"internal/dpopkey":       {"internal/verify/jose"},
 	"internal/verify/jose":   {},
 	"internal/verify/keyset": {"internal/verify/jose"},
 	"internal/verify/policy": {"internal/verify/jose"},

@@ -1,9 +1,7 @@
 package dpopkey
 
 import (
-	"encoding/json"
 	"errors"
-	"unicode/utf8"
 
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
@@ -34,20 +32,4 @@ func rawSignature(der []byte) ([64]byte, error) {
 		return out, errSignature
 	}
 	return out, nil
-}
-
-// appendJSONString appends s as a JSON string exactly as json.Marshal writes it. Methods, URLs
-// (the tunnel's are already percent-encoded), hashes and server nonces are printable ASCII
-// without quotes, backslashes or HTML's <>&, so they are copied between quotes; anything else
-// takes json.Marshal's path, which escapes it. FuzzAppendJSONString holds the equality.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			j, _ := json.Marshal(s) // a string always marshals
-			return append(b, j...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }

@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // Signer makes DPoP proofs (RFC 9449 §4.2) with one P-256 key: the client side (login, token,
@@ -97,18 +99,18 @@ func (s *Signer) payload(p, jti []byte, method, url, ath, nonce string, iat int6
 	p = append(p, `{"jti":"`...)
 	p = base64.RawURLEncoding.AppendEncode(p, jti)
 	p = append(p, `","htm":`...)
-	p = appendJSONString(p, method)
+	p = jose.AppendJSONString(p, method)
 	p = append(p, `,"htu":`...)
-	p = appendJSONString(p, url)
+	p = jose.AppendJSONString(p, url)
 	p = append(p, `,"iat":`...)
 	p = strconv.AppendInt(p, iat, 10)
 	if ath != "" {
 		p = append(p, `,"ath":`...)
-		p = appendJSONString(p, ath)
+		p = jose.AppendJSONString(p, ath)
 	}
 	if nonce != "" {
 		p = append(p, `,"nonce":`...)
-		p = appendJSONString(p, nonce)
+		p = jose.AppendJSONString(p, nonce)
 	}
 	return append(p, '}')
 }

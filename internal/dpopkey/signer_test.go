@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"math/big"
 	"strings"
@@ -156,19 +155,6 @@ func FuzzRawSignature(f *testing.F) {
 			if string(back) != string(arbitrary) {
 				t.Fatalf("accepted a non-canonical encoding %x (canonical %x)", arbitrary, back)
 			}
-		}
-	})
-}
-
-// FuzzAppendJSONString: the payload's strings are written exactly as json.Marshal writes them.
-func FuzzAppendJSONString(f *testing.F) {
-	for _, s := range []string{"GET", "https://h/a&b", `"\`, "\x00\u2028ü\xff", "<>", "\x7f"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendJSONString([]byte("x"), s); string(got) != "x"+string(want) {
-			t.Fatalf("%q: %s, json.Marshal %s", s, got[1:], want)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pingedge/pingedge/internal/verify"
+	"github.com/pingedge/pingedge/internal/verify/jose"
 )
 
 // The wire between the shim and Go avoids encoding/json: reflection-based JSON runs 20–50×
@@ -60,7 +61,7 @@ func AppendAnswer(b []byte, a *Answer) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = verify.AppendJSONString(b, s)
+			b = jose.AppendJSONString(b, s)
 		}
 		b = append(b, ']')
 	}
@@ -72,9 +73,9 @@ func AppendAnswer(b []byte, a *Answer) []byte {
 				b = append(b, ',')
 			}
 			n++
-			b = verify.AppendJSONString(b, k)
+			b = jose.AppendJSONString(b, k)
 			b = append(b, ':')
-			b = verify.AppendJSONString(b, v)
+			b = jose.AppendJSONString(b, v)
 		}
 		b = append(b, '}')
 	}
@@ -89,7 +90,7 @@ func AppendAnswer(b []byte, a *Answer) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = verify.AppendJSONString(b, s)
+			b = jose.AppendJSONString(b, s)
 		}
 		b = append(b, ']')
 	}
@@ -105,5 +106,5 @@ func appendField(b []byte, name, v string, omitEmpty bool) []byte {
 	b = append(b, ',', '"')
 	b = append(b, name...)
 	b = append(b, '"', ':')
-	return verify.AppendJSONString(b, v)
+	return jose.AppendJSONString(b, v)
 }
