@@ -17,28 +17,18 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/signal"
-	"sync"
-	"syscall"
 	"time"
 
+	"github.com/pingedge/pingedge/bench/internal/benchkit"
 	"github.com/pingedge/pingedge/internal/devop"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "edgebench:", err)
-		stop()
-		os.Exit(1)
-	}
-}
+func main() { benchkit.Main("edgebench", run) }
 
 func run(ctx context.Context, args []string) error {
 	switch {
 	case len(args) == 2 && args[0] == "origin":
-		return serve(ctx, args[1], http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		return benchkit.Serve(ctx, args[1], http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = io.WriteString(w, `{"items":[1,2,3]}`)
 		}))
@@ -51,9 +41,9 @@ func run(ctx context.Context, args []string) error {
 		t.MaxIdleConns, t.MaxIdleConnsPerHost = 1024, 512 // as pingedge's origin transport
 		// The same transport settings, flushing and copy-buffer pool as pingedge's gateway, so
 		// the difference measured is verification, policy and audit, nothing else.
-		return serve(ctx, args[1], &httputil.ReverseProxy{
+		return benchkit.Serve(ctx, args[1], &httputil.ReverseProxy{
 			Rewrite:   func(pr *httputil.ProxyRequest) { pr.SetURL(u); pr.SetXForwarded() },
-			Transport: t, FlushInterval: -1, BufferPool: newBufferPool(),
+			Transport: t, FlushInterval: -1, BufferPool: benchkit.NewBufferPool(),
 		})
 	case len(args) == 3 && args[0] == "issuer":
 		return issuer(ctx, args[1], args[2])
@@ -61,24 +51,6 @@ func run(ctx context.Context, args []string) error {
 		return check(ctx, args[1], args[2])
 	}
 	return errors.New("usage: edgebench origin ADDR | bare ADDR ORIGIN_URL | issuer ADDR TOKEN_FILE | check URL TOKEN_FILE")
-}
-
-type bufferPool struct{ p sync.Pool }
-
-func newBufferPool() *bufferPool {
-	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
-}
-
-func (bp *bufferPool) Get() []byte  { return *bp.p.Get().(*[]byte) }
-func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }
-
-func serve(ctx context.Context, addr string, h http.Handler) error {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { <-ctx.Done(); _ = srv.Close() }()
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
 
 // issuer starts devop and writes one access token for alice, audience the client ID (what

@@ -19,25 +19,15 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/signal"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
+	"github.com/pingedge/pingedge/bench/internal/benchkit"
 	"github.com/pingedge/pingedge/internal/devop"
 	"github.com/pingedge/pingedge/internal/verify/dpop"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "tunnelbench:", err)
-		stop()
-		os.Exit(1)
-	}
-}
+func main() { benchkit.Main("tunnelbench", run) }
 
 func run(ctx context.Context, args []string) error {
 	switch {
@@ -50,7 +40,7 @@ func run(ctx context.Context, args []string) error {
 			}
 			delay = d
 		}
-		return serve(ctx, args[1], upstream(delay))
+		return benchkit.Serve(ctx, args[1], upstream(delay))
 	case len(args) == 4 && args[0] == "bare":
 		return bare(ctx, args[1], args[2], args[3])
 	case len(args) == 3 && args[0] == "issuer":
@@ -124,24 +114,15 @@ func bare(ctx context.Context, addr, upstream, tokenFile string) error {
 	auth := "Bearer " + strings.TrimSpace(string(tok))
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns, t.MaxIdleConnsPerHost = 256, 64
-	return serve(ctx, addr, &httputil.ReverseProxy{
+	return benchkit.Serve(ctx, addr, &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(u)
 			pr.Out.Header.Set("Authorization", auth)
 		},
 		Transport:  t,
-		BufferPool: newBufferPool(),
+		BufferPool: benchkit.NewBufferPool(),
 	})
 }
-
-type bufferPool struct{ p sync.Pool }
-
-func newBufferPool() *bufferPool {
-	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
-}
-
-func (bp *bufferPool) Get() []byte  { return *bp.p.Get().(*[]byte) }
-func (bp *bufferPool) Put(b []byte) { bp.p.Put(&b) }
 
 // issuer runs the provider with 1 h access tokens (no refresh during a run) and writes one token
 // of the same shape for the bare proxy.
@@ -162,14 +143,5 @@ func issuer(ctx context.Context, addr, tokenFile string) error {
 	}
 	fmt.Println(op.Issuer(), op.ClientID())
 	<-ctx.Done()
-	return nil
-}
-
-func serve(ctx context.Context, addr string, h http.Handler) error {
-	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { <-ctx.Done(); _ = srv.Close() }()
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
 	return nil
 }
