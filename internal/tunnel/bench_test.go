@@ -127,31 +127,37 @@ func BenchmarkProxy(b *testing.B) {
 // a burst of load from other processes cannot skew the way it skews totals.
 func BenchmarkTunnelVsBare(b *testing.B) {
 	bare, tun := benchProxies(b)
-	client := benchClient()
+	interleave(b, benchClient(), bare, tun, "bare", "tunnel")
+}
+
+// interleave times rounds of 100 requests through base and other in turn (alternating which goes
+// first, so both see the same machine load) and reports each one's total requests/s, the
+// median of the per-round throughput ratios other/base, and CPU per request of each.
+func interleave(b *testing.B, client *http.Client, base, other, baseName, otherName string) {
 	const round = 100
-	var bareTime, tunTime, bareCPU, tunCPU time.Duration
+	var baseTime, otherTime, baseCPU, otherCPU time.Duration
 	var ratios []float64
 	for i, done := 0, 0; done < b.N; i, done = i+1, done+round {
 		n := min(round, b.N-done)
-		var tb, tt, cb, ct time.Duration
+		var tb, to, cb, co time.Duration
 		if i%2 == 0 {
-			tb, cb = timeRound(b, client, bare, n)
-			tt, ct = timeRound(b, client, tun, n)
+			tb, cb = timeRound(b, client, base, n)
+			to, co = timeRound(b, client, other, n)
 		} else {
-			tt, ct = timeRound(b, client, tun, n)
-			tb, cb = timeRound(b, client, bare, n)
+			to, co = timeRound(b, client, other, n)
+			tb, cb = timeRound(b, client, base, n)
 		}
-		bareTime, tunTime, bareCPU, tunCPU = bareTime+tb, tunTime+tt, bareCPU+cb, tunCPU+ct
-		ratios = append(ratios, tb.Seconds()/tt.Seconds())
+		baseTime, otherTime, baseCPU, otherCPU = baseTime+tb, otherTime+to, baseCPU+cb, otherCPU+co
+		ratios = append(ratios, tb.Seconds()/to.Seconds())
 	}
 	sort.Float64s(ratios)
-	b.ReportMetric(float64(b.N)/bareTime.Seconds(), "bare-req/s")
-	b.ReportMetric(float64(b.N)/tunTime.Seconds(), "tunnel-req/s")
-	b.ReportMetric(ratios[len(ratios)/2], "tunnel/bare")
+	b.ReportMetric(float64(b.N)/baseTime.Seconds(), baseName+"-req/s")
+	b.ReportMetric(float64(b.N)/otherTime.Seconds(), otherName+"-req/s")
+	b.ReportMetric(ratios[len(ratios)/2], otherName+"/"+baseName)
 	// CPU per request (client, proxy and upstream together, all in this process) is what bounds
 	// throughput on a busy machine, and is far less disturbed by other jobs than wall time.
-	b.ReportMetric(float64(bareCPU.Microseconds())/float64(b.N), "bare-cpu-µs/req")
-	b.ReportMetric(float64(tunCPU.Microseconds())/float64(b.N), "tunnel-cpu-µs/req")
+	b.ReportMetric(float64(baseCPU.Microseconds())/float64(b.N), baseName+"-cpu-µs/req")
+	b.ReportMetric(float64(otherCPU.Microseconds())/float64(b.N), otherName+"-cpu-µs/req")
 }
 
 // cpuTime is the process's user+system CPU time so far.

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -55,27 +54,5 @@ func BenchmarkTunnelDPoPVsBearer(b *testing.B) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	signer, _ := dpopkey.NewSigner(key)
 	bearer, dpop := startBenchTunnel(b, target, nil), startBenchTunnel(b, target, signer)
-	client := benchClient()
-	const round = 100
-	var tb, td, cb, cd time.Duration
-	var ratios []float64
-	for i, done := 0, 0; done < b.N; i, done = i+1, done+round {
-		n := min(round, b.N-done)
-		var wb, wd, xb, xd time.Duration
-		if i%2 == 0 {
-			wb, xb = timeRound(b, client, bearer, n)
-			wd, xd = timeRound(b, client, dpop, n)
-		} else {
-			wd, xd = timeRound(b, client, dpop, n)
-			wb, xb = timeRound(b, client, bearer, n)
-		}
-		tb, td, cb, cd = tb+wb, td+wd, cb+xb, cd+xd
-		ratios = append(ratios, wb.Seconds()/wd.Seconds())
-	}
-	sort.Float64s(ratios)
-	b.ReportMetric(float64(b.N)/tb.Seconds(), "bearer-req/s")
-	b.ReportMetric(float64(b.N)/td.Seconds(), "dpop-req/s")
-	b.ReportMetric(ratios[len(ratios)/2], "dpop/bearer")
-	b.ReportMetric(float64(cb.Microseconds())/float64(b.N), "bearer-cpu-µs/req")
-	b.ReportMetric(float64(cd.Microseconds())/float64(b.N), "dpop-cpu-µs/req")
+	interleave(b, benchClient(), bearer, dpop, "bearer", "dpop")
 }
