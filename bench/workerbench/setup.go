@@ -15,29 +15,15 @@ import (
 	"time"
 
 	"github.com/pingedge/pingedge/internal/devop"
+	"github.com/pingedge/pingedge/internal/edgecases"
 	"github.com/pingedge/pingedge/internal/workerbundle"
 	"github.com/pingedge/pingedge/worker/bridge"
 )
 
-// policy is the benchmark's policy, the shared request table's (internal/edgecases) with the
-// key set's URL given, as the jose Worker is given it: neither pays a discovery fetch.
-const policy = `issuer: %s
-audience: https://api.example.com
-jwks_uri: %s
-roles_claim: roles
-rules:
-  - path: /public/**
-    allow: anyone
-  - path: /admin/**
-    roles: [admin]
-  - path: /api/**
-    roles: [engineer, admin]
-default: deny
-forward:
-  X-Auth-User: sub
-  X-Auth-Email: email
-  X-Auth-Roles: roles
-`
+// policy is the benchmark's policy: the shared request table's (internal/edgecases) with the key
+// set's URL given, as the jose Worker is given it, so neither pays a discovery fetch. Format it
+// with the issuer and the JWKS URL.
+var policy = strings.Replace(edgecases.Policy, "roles_claim:", "jwks_uri: %s\nroles_claim:", 1)
 
 // env is what every measurement shares: issuer, origin, token and the Workers.
 type env struct {
