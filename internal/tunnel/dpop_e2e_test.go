@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httputil"
 	"net/url"
 	"os"
@@ -191,31 +190,6 @@ func (s *syncBuilder) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// loginWith is login with a given HTTP client (the DPoP transport).
-func (e *e2e) loginWith(httpc *http.Client) {
-	e.t.Helper()
-	browser := login.BrowserFunc(func(ctx context.Context, u string) error {
-		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar, Timeout: 20 * time.Second}
-		go func() {
-			if resp, err := c.Get(u); err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-		}()
-		return nil
-	})
-	_, err := login.Login(e.t.Context(), login.Params{
-		Profile: "p", Issuer: e.op.Issuer(), ClientID: e.op.ClientID(), Flow: login.FlowPKCE, Timeout: 20 * time.Second,
-	}, login.Env{
-		HTTP: httpc, Now: time.Now, Sleep: login.SleepContext,
-		Browser: browser, CanOpenBrowser: true, Prompt: io.Discard, Store: e.store, StateDir: e.state,
-	})
-	if err != nil {
-		e.t.Fatalf("login: %v", err)
-	}
 }
 
 // TestDPoPNonceEndToEnd: with dpop_nonce on at the gateway, the tunnel's first proof has no

@@ -73,7 +73,10 @@ func (e *e2e) fetchJWKS() {
 }
 
 // login signs in with PKCE, a scripted browser walking devop's auto-login page.
-func (e *e2e) login() {
+func (e *e2e) login() { e.loginWith(&http.Client{Timeout: 10 * time.Second}) }
+
+// loginWith is login with a given HTTP client (the DPoP tests pass the DPoP transport).
+func (e *e2e) loginWith(httpc *http.Client) {
 	e.t.Helper()
 	browser := login.BrowserFunc(func(ctx context.Context, u string) error {
 		jar, _ := cookiejar.New(nil)
@@ -89,7 +92,7 @@ func (e *e2e) login() {
 	_, err := login.Login(e.t.Context(), login.Params{
 		Profile: "p", Issuer: e.op.Issuer(), ClientID: e.op.ClientID(), Flow: login.FlowPKCE, Timeout: 20 * time.Second,
 	}, login.Env{
-		HTTP: &http.Client{Timeout: 10 * time.Second}, Now: time.Now, Sleep: login.SleepContext,
+		HTTP: httpc, Now: time.Now, Sleep: login.SleepContext,
 		Browser: browser, CanOpenBrowser: true, Prompt: io.Discard, Store: e.store, StateDir: e.state,
 	})
 	if err != nil {
