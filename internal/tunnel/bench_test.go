@@ -67,7 +67,14 @@ func benchProxies(b *testing.B) (bare, tun string) {
 	}
 	alog := NewAccessLog(logFile, AccessLogOptions{})
 	b.Cleanup(func() { _ = alog.Close(); _ = logFile.Close() })
-	t, err := New(Options{Source: src, Routes: []Route{{Prefix: "/", Target: target}}, AccessLog: alog.Log})
+	return bareSrv.URL, serveBenchTunnel(b, Options{Source: src, Routes: []Route{{Prefix: "/", Target: target}}, AccessLog: alog.Log})
+}
+
+// serveBenchTunnel serves a tunnel with opts on a loopback port until the benchmark ends and
+// returns its base URL.
+func serveBenchTunnel(b *testing.B, opts Options) string {
+	b.Helper()
+	t, err := New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,7 +86,7 @@ func benchProxies(b *testing.B) (bare, tun string) {
 	done := make(chan error, 1)
 	go func() { done <- t.Serve(ctx, ln) }()
 	b.Cleanup(func() { cancel(); <-done })
-	return bareSrv.URL, "http://" + ln.Addr().String()
+	return "http://" + ln.Addr().String()
 }
 
 const benchWorkers = 16

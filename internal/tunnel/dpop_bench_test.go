@@ -3,11 +3,9 @@
 package tunnel
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -22,19 +20,7 @@ import (
 // startBenchTunnel serves a tunnel to target with the given DPoP signer (nil: Bearer).
 func startBenchTunnel(b *testing.B, target *url.URL, signer *dpopkey.Signer) string {
 	src := staticSource{secret.AccessToken{Value: secret.String(strings.Repeat("t", 900)), Expiry: time.Now().Add(time.Hour), IssuedAt: time.Now()}}
-	t, err := New(Options{Source: src, Routes: []Route{{Prefix: "/", Target: target}}, DPoP: signer})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- t.Serve(ctx, ln) }()
-	b.Cleanup(func() { cancel(); <-done })
-	return "http://" + ln.Addr().String()
+	return serveBenchTunnel(b, Options{Source: src, Routes: []Route{{Prefix: "/", Target: target}}, DPoP: signer})
 }
 
 // BenchmarkTunnelDPoPVsBearer interleaves rounds of the same tunnel with and without DPoP
